@@ -9,3 +9,7 @@ export type {
   Processor, PutTransaction, Sink, Source, SourceRunContext, TakeTransaction, WriteResult,
 } from './types.ts';
 export { durationSchema, toMillis } from './config/duration.ts';
+// Building blocks for channel implementations.
+export { EventDeque } from './runtime/deque.ts';
+export { Waiters } from './runtime/waiters.ts';
+export { checkTransaction, emptyTake } from './runtime/transactions.ts';

@@ -121,7 +121,7 @@ export class MetricsRegistry {
         help: '1 while the component is running, 0 otherwise.',
         type: 'gauge',
         aggregator: 'sum',
-        values: this.components.map((s) => ({ labels: this.labels(s), value: s.state === 'running' ? 1 : 0 })),
+        values: this.components.map((s) => ({ labels: this.labels(s), value: s.state === 'running' || s.state === 'completed' ? 1 : 0 })),
       }),
     } as unknown as client.Metric);
   }

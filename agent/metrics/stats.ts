@@ -68,8 +68,8 @@ export class ComponentStats implements ComponentMetrics {
   readonly probes = new Map<string, () => number>();
   startTime = 0;
   stopTime = 0;
-  /** running | stopped | failed */
-  state: 'created' | 'running' | 'stopped' | 'failed' = 'created';
+  /** completed: a finite source (a generator with a count) reached its end; counts as healthy. */
+  state: 'created' | 'running' | 'completed' | 'stopped' | 'failed' = 'created';
   lastError: string | undefined;
 
   constructor(

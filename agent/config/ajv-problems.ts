@@ -1,0 +1,87 @@
+/**
+ * Turns ajv's errors into problems a person can act on: unknown keys with the valid ones and a "did you mean",
+ * missing keys with their description, wrong types with the value that was given.
+ */
+import type { ErrorObject } from './ajv.ts';
+import { DURATION_PATTERN } from './duration.ts';
+import { didYouMean } from './problems.ts';
+
+export interface RawProblem {
+  path: (string | number)[];
+  message: string;
+  /** Locate the key rather than the value (unknown keys). */
+  atKey?: boolean;
+}
+
+function segments(instancePath: string): (string | number)[] {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"` : JSON.stringify(v));
+
+function isDuration(schema: unknown): boolean {
+  return JSON.stringify(schema ?? '').includes(DURATION_PATTERN.replace(/\\/g, '\\\\'));
+}
+
+export function ajvProblems(errors: readonly ErrorObject[], base: (string | number)[]): RawProblem[] {
+  const out: RawProblem[] = [];
+  // A failed anyOf reports every branch; keep only the anyOf itself.
+  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath);
+  for (const e of errors) {
+    if (anyOfPaths.some((p) => e.schemaPath !== p && e.schemaPath.startsWith(p))) continue;
+    const path = [...base, ...segments(e.instancePath)];
+    const parent = e.parentSchema as { properties?: Record<string, { description?: string }>; description?: string } | undefined;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = String((e.params as { additionalProperty: string }).additionalProperty);
+        const valid = Object.keys(parent?.properties ?? {});
+        const guess = didYouMean(key, valid);
+        out.push({
+          path: [...path, key],
+          atKey: true,
+          message: `unknown key "${key}"${guess ? `; did you mean "${guess}"?` : '.'}${valid.length ? ` Valid keys: ${valid.join(', ')}.` : ' This object takes no keys.'}`,
+        });
+        break;
+      }
+      case 'required': {
+        const key = String((e.params as { missingProperty: string }).missingProperty);
+        const desc = parent?.properties?.[key]?.description;
+        out.push({ path, message: `missing required key "${key}"${desc ? ` (${desc})` : ''}.` });
+        break;
+      }
+      case 'type':
+        out.push({ path, message: `must be ${String((e.params as { type: string }).type).replace(',', ' or ')}, got ${show(e.data)}.` });
+        break;
+      case 'enum':
+        out.push({ path, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(show).join(', ')}; got ${show(e.data)}${enumGuess(e)}.` });
+        break;
+      case 'anyOf':
+      case 'oneOf':
+        out.push({
+          path,
+          message: isDuration(e.schema)
+            ? `invalid duration ${show(e.data)}: use a number or a string such as "500ms", "30s", "5m", "1h".`
+            : `invalid value ${show(e.data)}: it matches none of the allowed forms${parent?.description ? ` (${parent.description})` : ''}.`,
+        });
+        break;
+      case 'format':
+        out.push({ path, message: (e.params as { format: string }).format === 'regex' ? `invalid regular expression ${show(e.data)}.` : `must be a valid ${(e.params as { format: string }).format}, got ${show(e.data)}.` });
+        break;
+      default:
+        out.push({ path, message: `${e.message ?? 'is invalid'}; got ${show(e.data)}.` });
+    }
+  }
+  return out;
+}
+
+function enumGuess(e: ErrorObject): string {
+  if (typeof e.data !== 'string') return '';
+  const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.filter((v): v is string => typeof v === 'string');
+  const g = didYouMean(e.data, allowed);
+  return g ? `; did you mean "${g}"?` : '';
+}

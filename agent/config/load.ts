@@ -1,0 +1,144 @@
+/**
+ * Reads a YAML configuration, substitutes `${ENV}` / `${ENV:-default}` in values (never in keys), and keeps the
+ * parsed document so every later problem can be reported at its line and column.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { AgentError, ErrorCodes } from '../errors.ts';
+import { ConfigError, type Problem } from './problems.ts';
+
+export interface LoadedConfig {
+  file: string;
+  dir: string;
+  doc: Document;
+  lines: LineCounter;
+  /** The plain value after substitution. */
+  value: unknown;
+  /** Values that came from the environment, so they can be redacted when printed. */
+  envValues: Set<string>;
+}
+
+/** The package's own conf/ folder, for `--conf kafka-hdfs.yaml` from anywhere. */
+export const PACKAGE_CONF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []), 'conf');
+
+/** Resolves --conf: the working directory first, then the package's conf/ folder. */
+export function resolveConfPath(arg: string, cwd = process.cwd()): string {
+  const direct = isAbsolute(arg) ? arg : resolve(cwd, arg);
+  if (existsSync(direct)) return direct;
+  const packaged = join(PACKAGE_CONF_DIR, arg);
+  if (!isAbsolute(arg) && existsSync(packaged)) return packaged;
+  throw new AgentError(
+    ErrorCodes.CONFIG_NOT_FOUND,
+    `Configuration file "${arg}" not found in ${cwd} nor in ${PACKAGE_CONF_DIR}. Pass a path to an existing file with --conf.`,
+  );
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Position of a node: [line, col], 1-based. */
+export function positionOf(lines: LineCounter, node: Node | null | undefined): { line?: number; col?: number } {
+  const offset = node?.range?.[0];
+  if (offset === undefined) return {};
+  const { line, col } = lines.linePos(offset);
+  return { line, col };
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AgentError(ErrorCodes.CONFIG_NOT_FOUND, `Cannot read configuration file ${file}: ${(error as Error).message}`);
+  }
+  return parseConfigText(text, file, env);
+}
+
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = [];
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    problems.push({ path: [], file, line: pos?.line, col: pos?.col, message: `YAML syntax error: ${e.message.split('\n')[0]}` });
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const envValues = new Set<string>();
+  visit(doc, {
+    Scalar(key, node, path) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const raw = node.value;
+      const whole = /^\$\{[^}]+\}$/.test(raw);
+      let missing: string | undefined;
+      const replaced = raw.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
+        const v = env[name];
+        if (v !== undefined && v !== '') {
+          envValues.add(v);
+          return v;
+        }
+        if (def !== undefined) return def;
+        missing ??= name;
+        return '';
+      });
+      if (missing) {
+        problems.push({
+          path: yamlPath(path),
+          file,
+          ...positionOf(lines, node),
+          message: `environment variable ${missing} is not set: export it, or give a default with \${${missing}:-value}.`,
+        });
+        return;
+      }
+      // A value that was only a reference takes the YAML type of what it expands to, so `port: ${PORT}` is a number.
+      node.value = whole ? plainScalar(replaced) : replaced;
+    },
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return { file, dir: dirname(file), doc, lines, value: doc.toJS({ maxAliasCount: 100 }), envValues };
+}
+
+function plainScalar(s: string): unknown {
+  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  return s;
+}
+
+/** Builds a config path from the ancestors visit() passes (maps contribute keys, sequences indexes). */
+function yamlPath(ancestors: readonly unknown[]): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (let i = 0; i < ancestors.length; i++) {
+    const a = ancestors[i];
+    if (isPair(a) && isScalar(a.key)) out.push(String(a.key.value));
+    else if (isSeq(a)) {
+      const next = ancestors[i + 1];
+      const idx = a.items.indexOf(next as never);
+      if (idx >= 0) out.push(idx);
+    }
+  }
+  return out;
+}
+
+/** The YAML node at a config path, or the nearest existing ancestor, for locating a problem. */
+export function nodeAt(doc: Document, path: readonly (string | number)[]): { node: Node | null; keyNode: Node | null; exact: boolean } {
+  let node: unknown = doc.contents;
+  let keyNode: Node | null = null;
+  for (const part of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) return { node: node as Node, keyNode, exact: false };
+      keyNode = pair.key as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof part === 'number') {
+      const item = node.items[part];
+      if (item === undefined) return { node: node as Node, keyNode, exact: false };
+      node = item;
+      keyNode = null;
+    } else {
+      return { node: (node as Node) ?? null, keyNode, exact: false };
+    }
+  }
+  return { node: (node as Node) ?? null, keyNode, exact: true };
+}

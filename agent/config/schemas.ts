@@ -1,0 +1,105 @@
+/**
+ * The framework's own schemas: the top level, an agent, and the keys the framework adds to every component of a
+ * kind (`type`, `channels`, `channel`, `processors`, `selector`). A component's full schema is its plugin's schema
+ * plus these, so one schema validates, fills defaults and documents each component.
+ */
+import type { ComponentKind, JsonSchema } from '../types.ts';
+import { durationSchema } from './duration.ts';
+
+const typeKey = { description: 'The plugin type: a built-in name, a path to a plugin module (relative to this file) or a package name.', type: ['string', 'null'] };
+const names = (description: string, min = 0) => ({ type: 'array', items: { type: 'string', minLength: 1 }, minItems: min, uniqueItems: true, description });
+
+const selectorSchema = {
+  description: 'How events are routed to the source\'s channels (default: replicating to all of them).',
+  type: 'object',
+  required: ['type'],
+  properties: {
+    type: { enum: ['replicating', 'multiplexing'], description: 'replicating: every event to every channel; multiplexing: by a header value.' },
+    optional: {
+      description: 'replicating: channels written best-effort (a failure there is logged, not retried); multiplexing: a map of header value to optional channels.',
+      anyOf: [names('Optional channels.'), { type: 'object', additionalProperties: names('Optional channels for this value.') }],
+    },
+    header: { type: 'string', description: 'multiplexing: the header whose value selects the channels.' },
+    mapping: { type: 'object', additionalProperties: names('Channels for this header value.', 1), description: 'multiplexing: header value to channels.' },
+    default: names('multiplexing: channels for values with no mapping.'),
+  },
+  additionalProperties: false,
+};
+
+export const FRAMEWORK_KEYS: Record<ComponentKind, { properties: Record<string, JsonSchema>; required: string[] }> = {
+  source: {
+    properties: {
+      type: typeKey,
+      channels: names('Channels this source writes to.', 1),
+      processors: names('Processors run in order on every batch before it is put into the channels.'),
+      selector: selectorSchema,
+    },
+    required: ['type', 'channels'],
+  },
+  channel: { properties: { type: typeKey }, required: ['type'] },
+  sink: { properties: { type: typeKey, channel: { type: 'string', minLength: 1, description: 'The one channel this sink drains.' } }, required: ['type', 'channel'] },
+  processor: { properties: { type: typeKey }, required: ['type'] },
+};
+
+/** The plugin's schema with the framework keys of its kind added. */
+export function componentSchema(kind: ComponentKind, pluginSchema: JsonSchema): JsonSchema {
+  const fw = FRAMEWORK_KEYS[kind];
+  const props = (pluginSchema.properties as Record<string, JsonSchema> | undefined) ?? {};
+  const required = (pluginSchema.required as string[] | undefined) ?? [];
+  return {
+    ...pluginSchema,
+    type: 'object',
+    additionalProperties: pluginSchema.additionalProperties ?? false,
+    properties: { ...fw.properties, ...props },
+    required: [...new Set([...fw.required, ...required])],
+  };
+}
+
+const components = (what: string) => ({
+  type: 'object',
+  description: `${what}, by name.`,
+  propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+  additionalProperties: { type: 'object', required: ['type'], description: `One ${what.toLowerCase()}.` },
+});
+
+export const AGENT_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['channels'],
+  properties: {
+    sources: components('Sources'),
+    processors: components('Processors'),
+    channels: components('Channels'),
+    sinks: components('Sinks'),
+    deadLetter: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['channel'],
+      description: 'Where rejected events go. Without it they are counted, logged (rate-limited) and dropped.',
+      properties: { channel: { type: 'string', description: 'The dead-letter channel; drain it with a sink like any other.' } },
+    },
+    shutdownTimeout: durationSchema('How long sinks may drain their channels on a graceful stop.', 's', 30),
+  },
+};
+
+export const TOP_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['agents'],
+  properties: {
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The HTTP endpoint serving /metrics (Prometheus), /health and /status (Flume-style JSON).',
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Serve the endpoint.' },
+        host: { type: 'string', default: '127.0.0.1', description: 'Address to bind; loopback unless you need remote scraping.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9464, description: 'Port (0 picks a free one).' },
+        token: { type: 'string', description: 'Bearer token required on every request when set; give it as ${ENV_VAR}.' },
+      },
+    },
+    plugins: { type: 'array', items: { type: 'string' }, description: 'Extra plugin modules: paths relative to this file, or package names.' },
+    logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Log level.' },
+    agents: { type: 'object', minProperties: 1, additionalProperties: AGENT_SCHEMA, description: 'Agents by name; --name picks one.' },
+  },
+};

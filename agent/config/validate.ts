@@ -1,0 +1,135 @@
+/**
+ * Validates a loaded configuration completely: the top-level shape, every component against its plugin's schema
+ * (filling defaults), and the wiring between components. Every problem is collected with its line and column and
+ * reported at once; nothing falls back silently to a default.
+ */
+import { deepFreeze } from '../util/freeze.ts';
+import type { ComponentKind, PluginDefinition } from '../types.ts';
+import { PluginRegistry } from '../registry.ts';
+import { compile } from './ajv.ts';
+import { toMillis } from './duration.ts';
+import { nodeAt, positionOf, type LoadedConfig } from './load.ts';
+import { ajvProblems } from './ajv-problems.ts';
+import { ConfigError, didYouMean, type Problem } from './problems.ts';
+import { TOP_SCHEMA, componentSchema } from './schemas.ts';
+import { checkWiring } from './wiring.ts';
+
+export interface ResolvedComponent {
+  name: string;
+  kind: ComponentKind;
+  type: string;
+  def: PluginDefinition;
+  /** Validated, defaulted, frozen. */
+  config: Readonly<Record<string, any>>;
+}
+
+export interface ResolvedAgent {
+  name: string;
+  sources: ResolvedComponent[];
+  processors: ResolvedComponent[];
+  channels: ResolvedComponent[];
+  sinks: ResolvedComponent[];
+  deadLetterChannel: string | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export interface ResolvedConfig {
+  file: string;
+  dir: string;
+  metrics: { enabled: boolean; host: string; port: number; token?: string };
+  logLevel: string;
+  agents: Record<string, ResolvedAgent>;
+  envValues: Set<string>;
+}
+
+const SECTIONS: [string, ComponentKind][] = [['sources', 'source'], ['processors', 'processor'], ['channels', 'channel'], ['sinks', 'sink']];
+
+export async function validateConfig(loaded: LoadedConfig, registry = new PluginRegistry()): Promise<ResolvedConfig> {
+  const problems: Problem[] = [];
+  const locate = (path: (string | number)[], message: string, atKey = false) => {
+    const { node, keyNode, exact } = nodeAt(loaded.doc, path);
+    const target = exact && atKey && keyNode ? keyNode : node;
+    problems.push({ path, message, file: loaded.file, ...positionOf(loaded.lines, target) });
+  };
+
+  const root = structuredClone(loaded.value ?? {}) as Record<string, any>;
+  const top = compile(TOP_SCHEMA);
+  // Component bodies are validated below by their own schemas; here only the frame.
+  if (!top(root)) for (const p of ajvProblems(top.errors ?? [], [])) locate(p.path, p.message, p.atKey);
+
+  for (const [i, spec] of (Array.isArray(root.plugins) ? root.plugins : []).entries()) {
+    if (typeof spec !== 'string') continue;
+    try {
+      await registry.importModule(spec, loaded.dir);
+    } catch (error) {
+      locate(['plugins', i], (error as Error).message);
+    }
+  }
+
+  const agents: Record<string, ResolvedAgent> = {};
+  const agentEntries = root.agents && typeof root.agents === 'object' ? Object.entries(root.agents as Record<string, any>) : [];
+  for (const [agentName, agent] of agentEntries) {
+    if (!agent || typeof agent !== 'object') continue;
+    const resolved: ResolvedAgent = {
+      name: agentName,
+      sources: [],
+      processors: [],
+      channels: [],
+      sinks: [],
+      deadLetterChannel: agent.deadLetter?.channel,
+      shutdownTimeoutMs: safeMillis(agent.shutdownTimeout ?? 30),
+    };
+    for (const [section, kind] of SECTIONS) {
+      const entries: [string, any][] = agent[section] && typeof agent[section] === "object" ? Object.entries(agent[section] as Record<string, any>) : [];
+      for (const [name, body] of entries) {
+        if (!body || typeof body !== 'object' || Array.isArray(body)) continue;
+        const base = ['agents', agentName, section, name];
+        if (body.type === null) body.type = 'null';
+        if (typeof body.type !== 'string') continue; // reported by the frame schema
+        let def: PluginDefinition | undefined;
+        try {
+          def = await registry.resolve(kind, body.type, loaded.dir);
+        } catch (error) {
+          locate([...base, 'type'], (error as Error).message);
+          continue;
+        }
+        if (!def) {
+          const known = registry.typeNames(kind);
+          const guess = didYouMean(body.type, known);
+          locate([...base, 'type'], `unknown ${kind} type "${body.type}"${guess ? `; did you mean "${guess}"?` : '.'} Built-in ${kind} types: ${known.join(', ')}; or give a path to a plugin module.`);
+          continue;
+        }
+        const validate = compile(componentSchema(kind, def.schema));
+        if (!validate(body)) {
+          for (const p of ajvProblems(validate.errors ?? [], base)) locate(p.path, p.message, p.atKey);
+          continue;
+        }
+        (resolved[section as 'sources'] as ResolvedComponent[]).push({ name, kind, type: String((body as Record<string, any>).type), def, config: deepFreeze(body as Record<string, any>) });
+      }
+    }
+    for (const p of checkWiring(agent, agentName, resolved)) locate(p.path, p.message);
+    agents[agentName] = resolved;
+  }
+
+  if (problems.length) throw new ConfigError(dedupe(problems));
+  const metrics = { enabled: true, host: '127.0.0.1', port: 9464, ...(root.metrics ?? {}) };
+  return { file: loaded.file, dir: loaded.dir, metrics, logLevel: root.logLevel ?? 'info', agents, envValues: loaded.envValues };
+}
+
+function safeMillis(v: string | number): number {
+  try {
+    return toMillis(v, 's');
+  } catch {
+    return 30_000;
+  }
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.line}:${p.col}:${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
