@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { AgentError, ErrorCodes } from '../errors.ts';
 import { ConfigError, type Problem } from './problems.ts';
 
@@ -56,69 +56,38 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = [];
-  for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    problems.push({ path: [], file, line: pos?.line, col: pos?.col, message: `YAML syntax error: ${e.message.split('\n')[0]}` });
-  }
-  if (problems.length) throw new ConfigError(problems);
-
   const envValues = new Set<string>();
-  visit(doc, {
-    Scalar(key, node, path) {
-      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const raw = node.value;
-      const whole = /^\$\{[^}]+\}$/.test(raw);
-      let missing: string | undefined;
-      const replaced = raw.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
+  // Substitution is textual, line by line, before parsing, so `${X}` works anywhere a value can stand (flow maps
+  // included) and takes the YAML type of what it expands to; line numbers stay exact. Comment lines are left alone.
+  const substituted = text
+    .split('\n')
+    .map((line, i) => {
+      if (!line.includes('${') || line.trimStart().startsWith('#')) return line;
+      return line.replace(ENV_REF, (_m, name: string, def: string | undefined, offset: number) => {
         const v = env[name];
         if (v !== undefined && v !== '') {
+          if (/[\r\n]/.test(v)) {
+            problems.push({ path: [], file, line: i + 1, col: offset + 1, message: `environment variable ${name} contains a line break, which could change the structure of the file: remove it or use a *File key.` });
+            return '';
+          }
           envValues.add(v);
           return v;
         }
         if (def !== undefined) return def;
-        missing ??= name;
+        problems.push({ path: [], file, line: i + 1, col: offset + 1, message: `environment variable ${name} is not set: export it, or give a default with \${${name}:-value}.` });
         return '';
       });
-      if (missing) {
-        problems.push({
-          path: yamlPath(path),
-          file,
-          ...positionOf(lines, node),
-          message: `environment variable ${missing} is not set: export it, or give a default with \${${missing}:-value}.`,
-        });
-        return;
-      }
-      // A value that was only a reference takes the YAML type of what it expands to, so `port: ${PORT}` is a number.
-      node.value = whole ? plainScalar(replaced) : replaced;
-    },
-  });
+    })
+    .join('\n');
+  const lines = new LineCounter();
+  const doc = parseDocument(substituted, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    problems.push({ path: [], file, line: pos?.line, col: pos?.col, message: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` });
+  }
   if (problems.length) throw new ConfigError(problems);
   return { file, dir: dirname(file), doc, lines, value: doc.toJS({ maxAliasCount: 100 }), envValues };
-}
-
-function plainScalar(s: string): unknown {
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-  if (s === 'true') return true;
-  if (s === 'false') return false;
-  return s;
-}
-
-/** Builds a config path from the ancestors visit() passes (maps contribute keys, sequences indexes). */
-function yamlPath(ancestors: readonly unknown[]): (string | number)[] {
-  const out: (string | number)[] = [];
-  for (let i = 0; i < ancestors.length; i++) {
-    const a = ancestors[i];
-    if (isPair(a) && isScalar(a.key)) out.push(String(a.key.value));
-    else if (isSeq(a)) {
-      const next = ancestors[i + 1];
-      const idx = a.items.indexOf(next as never);
-      if (idx >= 0) out.push(idx);
-    }
-  }
-  return out;
 }
 
 /** The YAML node at a config path, or the nearest existing ancestor, for locating a problem. */

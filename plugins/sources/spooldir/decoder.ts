@@ -4,6 +4,7 @@
  * parses again), one headers object.
  */
 import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 import { Event, errorMessage, type Headers } from '../../../agent/index.ts';
 
 export type LineFormat = 'json' | 'text';

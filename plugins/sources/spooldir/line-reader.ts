@@ -105,7 +105,7 @@ export class LineSplitter {
     }
     if (end === start) return;
     if (end - start > this.max) {
-      this.handler.tooLong(Buffer.from(buf.subarray(start, start + TOO_LONG_HEAD_BYTES)), end - start, next);
+      this.handler.tooLong(Buffer.from(buf.subarray(start, Math.min(end, start + TOO_LONG_HEAD_BYTES))), end - start, next);
       return;
     }
     this.handler.line(buf, start, end, next);
