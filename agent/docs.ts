@@ -8,7 +8,7 @@ import type { ComponentKind, JsonSchema } from './types.ts';
 const TITLES: Record<ComponentKind, string> = { source: 'Sources', channel: 'Channels', processor: 'Processors', sink: 'Sinks' };
 
 function typeOf(s: JsonSchema): string {
-  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
   if (Array.isArray(s.anyOf)) return (s.anyOf as JsonSchema[]).map(typeOf).join(' or ');
   if (s.type === 'array') return `list of ${typeOf((s.items as JsonSchema) ?? {})}`;
   if (Array.isArray(s.type)) return (s.type as string[]).join(' or ');
@@ -35,4 +35,26 @@ export async function renderPluginDocs(registry: PluginRegistry): Promise<string
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+const BEGIN = '<!-- BEGIN GENERATED PLUGIN REFERENCE -->';
+const END = '<!-- END GENERATED PLUGIN REFERENCE -->';
+
+/** The reference as it appears in the README: one heading level down, without the title. */
+export async function readmeReference(registry: PluginRegistry): Promise<string> {
+  const body = (await renderPluginDocs(registry)).split('\n').slice(2).join('\n');
+  return body.replace(/^#/gm, '##').trim();
+}
+
+export function spliceReference(readme: string, reference: string): string {
+  const a = readme.indexOf(BEGIN);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error('README.md has no generated plugin reference markers.');
+  return `${readme.slice(0, a + BEGIN.length)}\n${reference}\n${readme.slice(b)}`;
+}
+
+export function currentReference(readme: string): string {
+  const a = readme.indexOf(BEGIN);
+  const b = readme.indexOf(END);
+  return a < 0 || b < a ? '' : readme.slice(a + BEGIN.length, b).trim();
 }

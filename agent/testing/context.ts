@@ -39,6 +39,8 @@ export interface RecordingSourceContext extends SourceRunContext {
   readonly deadLetters: { event: Event; reason: string; detail?: string }[];
   /** Makes the next n emits reject (as a stop would), to test that positions do not advance. */
   failNext(n: number): void;
+  /** Emit calls so far, failed ones included. */
+  readonly attempts: number;
 }
 
 /** A SourceRunContext whose emit records batches (optionally after a delay), for source unit tests. */
@@ -47,14 +49,19 @@ export function recordingSourceContext(type: string, options: { name?: string; c
   const batches: Event[][] = [];
   const deadLetters: RecordingSourceContext['deadLetters'] = [];
   let failures = 0;
+  let attempts = 0;
   return {
     ...base,
+    get attempts() {
+      return attempts;
+    },
     batches,
     deadLetters,
     failNext(n: number) {
       failures = n;
     },
     async emit(events: Event[]) {
+      attempts++;
       if (options.emitDelayMs) await new Promise((r) => setTimeout(r, options.emitDelayMs));
       if (failures > 0) {
         failures--;

@@ -46,8 +46,8 @@ export class SpoolDirSource implements Source {
   private readonly pending: { set(v: number): void };
   /** Files that could not be opened: when to try again and how long the last wait was. */
   private readonly retry = new Map<string, { at: number; delay: number }>();
-  /** Fully read files whose rename failed, by path → inode: never read again, only completed. */
-  private readonly unfinished = new Map<string, number>();
+  /** Fully read files that could not be renamed, deleted or quarantined: never read again, only disposed of. */
+  private readonly unfinished = new Map<string, { ino: number; quarantine: boolean }>();
   private wake: (() => void) | undefined;
   private woken = false;
 
@@ -78,19 +78,21 @@ export class SpoolDirSource implements Source {
       });
       this.startWatcher(ctx);
       const resumed = await this.resumable(tracker);
-      if (resumed && !(await this.handle(resumed, reader, decoder, ctx))) return;
+      if (resumed && (await this.handle(resumed, reader, decoder, ctx)) === 'stop') return;
       while (!ctx.signal.aborted) {
         this.woken = false;
         const { ready, waiting } = await scanner.scan();
         this.pending.set(ready.length + waiting);
-        if (this.retry.size > 0) this.forgetVanished(ready);
+        if (this.retry.size > 0 || this.unfinished.size > 0) this.forgetVanished(ready);
         let progressed = false;
         for (const file of ready) {
           if (ctx.signal.aborted) return;
           const due = this.retry.get(file.abs);
           if (due && due.at > Date.now()) continue;
-          if (!(await this.handle(file, reader, decoder, ctx))) return;
-          progressed = true;
+          const outcome = await this.handle(file, reader, decoder, ctx);
+          if (outcome === 'stop') return;
+          // Only real progress skips the sleep: a file skipped on every pass must not turn this into a busy loop.
+          if (outcome === 'done') progressed = true;
           // A newer file may have arrived: youngest-first (and random) must look again before the next one.
           if (this.woken && o.consumeOrder !== 'oldest') break;
         }
@@ -106,13 +108,18 @@ export class SpoolDirSource implements Source {
     await this.closeResources();
   }
 
-  /** Reads one file and disposes of it; false when the source must stop. */
-  private async handle(file: Candidate, reader: FileReader, decoder: LineDecoder, ctx: SourceRunContext): Promise<boolean> {
+  /** Reads one file and disposes of it: 'stop' when the source must stop, 'skipped' when nothing was done. */
+  private async handle(file: Candidate, reader: FileReader, decoder: LineDecoder, ctx: SourceRunContext): Promise<'done' | 'skipped' | 'stop'> {
     const { o } = this;
     const tracker = this.tracker!;
-    if (this.unfinished.get(file.abs) === file.ino) {
-      if ((await this.disposer.complete(file.abs, file.ino)) !== 'failed') this.unfinished.delete(file.abs);
-      return true;
+    const leftover = this.unfinished.get(file.abs);
+    if (leftover && leftover.ino === file.ino) {
+      const ok = leftover.quarantine
+        ? await this.disposer.quarantine(file.abs, 'modified-after-read', file.ino)
+        : (await this.disposer.complete(file.abs, file.ino)) !== 'failed';
+      if (!ok) return 'skipped';
+      this.unfinished.delete(file.abs);
+      return 'done';
     }
     const headers: [string, string][] = [];
     if (o.fileHeaderKey !== undefined) headers.push([o.fileHeaderKey, file.abs]);
@@ -125,27 +132,30 @@ export class SpoolDirSource implements Source {
         if (result.error !== undefined && !ctx.signal.aborted) {
           ctx.log.warn({ file: file.abs, err: errorMessage(result.error) }, 'spooldir: emit failed; stopping without advancing the position');
         }
-        return false;
+        return 'stop';
       case 'skipped':
-        return true;
+        return 'skipped';
       case 'unreadable': {
         const prev = this.retry.get(file.abs);
-        const delay = Math.min(MAX_RETRY_MS, prev ? prev.delay * 2 : Math.max(o.pollDelayMs, 1000));
+        const delay = Math.min(MAX_RETRY_MS, prev ? prev.delay * 2 : o.pollDelayMs);
         this.retry.set(file.abs, { at: Date.now() + delay, delay });
         this.readFailures.inc();
         ctx.log.warn({ file: file.abs, code: result.error.code, err: errorMessage(result.error), retryInMs: delay }, 'spooldir: cannot read file; will retry');
-        return true;
+        return 'skipped';
       }
       case 'done': {
         this.retry.delete(file.abs);
         const ino = tracker.position?.ino ?? file.ino;
         if (result.modified) {
-          await this.disposer.quarantine(file.abs, 'modified-after-read', ino);
+          // false also when the path now names another file, which is then read as a new one.
+          if (!(await this.disposer.quarantine(file.abs, 'modified-after-read', ino)) && (await sameFile(file.abs, ino))) {
+            this.unfinished.set(file.abs, { ino, quarantine: true });
+          }
         } else if ((await this.disposer.complete(file.abs, ino)) === 'failed') {
-          this.unfinished.set(file.abs, ino);
-        }
+          this.unfinished.set(file.abs, { ino, quarantine: false });
+        } else ctx.log.debug({ file: file.abs, lines: result.lines }, 'spooldir: file completed');
         tracker.clear();
-        return true;
+        return 'done';
       }
     }
   }
@@ -219,4 +229,8 @@ export class SpoolDirSource implements Source {
     await watcher?.close().catch(() => {});
     await tracker?.close();
   }
+}
+
+async function sameFile(abs: string, ino: number): Promise<boolean> {
+  return (await fsp.lstat(abs).catch(() => undefined))?.ino === ino;
 }

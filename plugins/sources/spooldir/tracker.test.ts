@@ -14,8 +14,8 @@ afterEach(async () => {
 
 const pos = (offset: number): Position => ({ path: 'sub/a.json', ino: 11, dev: 22, size: 1000, mtimeMs: 1.5, offset, lines: offset / 10 });
 
-function readFile(): ReturnType<typeof readSlots> {
-  const fd = openSync(join(dir, POSITION_FILE), 'r');
+function readFile(trackerDir = dir): ReturnType<typeof readSlots> {
+  const fd = openSync(join(trackerDir, POSITION_FILE), 'r');
   try {
     return readSlots(fd);
   } finally {
@@ -41,12 +41,11 @@ describe('PositionTracker', () => {
   });
 
   test('the file has two fixed slots and stays small', async () => {
-    dir = join(dir, 'x');
-    const t = await PositionTracker.open(dir);
+    const t = await PositionTracker.open(join(dir, 'x'));
     for (let i = 0; i < 1000; i++) t.save(pos(i * 10));
     await t.close();
-    expect((await fsp.stat(join(dir, POSITION_FILE))).size).toBeLessThanOrEqual(2 * SLOT_SIZE);
-    expect(readFile().position).toEqual(pos(9990));
+    expect((await fsp.stat(join(dir, 'x', POSITION_FILE))).size).toBeLessThanOrEqual(2 * SLOT_SIZE);
+    expect(readFile(join(dir, 'x')).position).toEqual(pos(9990));
   });
 
   test('a torn write of the newest slot falls back to the previous position', async () => {
