@@ -18,6 +18,7 @@ const BUILTINS: Record<ComponentKind, Record<string, Loader>> = {
   },
   channel: {
     memory: () => import('../plugins/channels/memory.ts'),
+    file: () => import('../plugins/channels/file.ts'),
   },
   sink: {
     logger: () => import('../plugins/sinks/logger.ts'),

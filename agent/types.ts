@@ -34,6 +34,8 @@ export interface ComponentContext {
 export interface ComponentMetrics {
   counter(name: string, help: string): { inc(n?: number): void; readonly value: number };
   gauge(name: string, help: string): { set(v: number): void; inc(n?: number): void; readonly value: number };
+  /** A histogram in seconds (e.g. fsync latency), exported as `fintrans_<kind>_<name>` with the standard labels. */
+  histogram(name: string, help: string, buckets?: readonly number[]): { observe(seconds: number): void };
 }
 
 // ---------------------------------------------------------------- channels

@@ -41,6 +41,9 @@ export class MetricsRegistry {
   /** Registers one prom-client metric object per metric name; each reads every component of the kind on scrape. */
   private registerKind(kind: ComponentKind, stats: ComponentStats): void {
     for (const [name, { help, type }] of stats.help) this.registerSimple(kind, name, help, type);
+    // Plugins define their own metrics while being built, after this registration.
+    stats.onDefine = (name, help, type) => this.registerSimple(kind, name, help, type);
+    stats.onHistogram = (name, help) => this.registerHistogram(name, help, (s) => s.histograms.get(name)?.h, `fintrans_${kind}_${name}`);
     this.registerLabelled('errors_total', 'Errors by stage.', 'stage', (s) => s.labelled.errors);
     this.registerLabelled('dead_letters_total', 'Events sent to dead letters, by reason.', 'reason', (s) => s.labelled.deadLetters);
     this.registerLabelled('dropped_events_total', 'Events dropped, by reason (filtered, or rejected with no dead-letter channel).', 'reason', (s) => s.labelled.dropped);
@@ -83,8 +86,8 @@ export class MetricsRegistry {
     } as unknown as client.Metric);
   }
 
-  private registerHistogram(name: string, help: string, pick: (s: ComponentStats) => Histogram | undefined): void {
-    const full = `fintrans_component_${name}`;
+  private registerHistogram(name: string, help: string, pick: (s: ComponentStats) => Histogram | undefined, fullName?: string): void {
+    const full = fullName ?? `fintrans_component_${name}`;
     if (this.registered.has(full)) return;
     this.registered.add(full);
     this.registry.registerMetric({

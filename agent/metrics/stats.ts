@@ -63,6 +63,8 @@ export class ComponentStats implements ComponentMetrics {
     dropped: new Map<string, number>(),
   };
   readonly batchDuration = new Histogram(DURATION_BUCKETS);
+  /** Plugin-defined histograms by name. */
+  readonly histograms = new Map<string, { help: string; h: Histogram }>();
   readonly eventAge = new Histogram(AGE_BUCKETS);
   /** Live gauges read at scrape time (e.g. channel size). */
   readonly probes = new Map<string, () => number>();
@@ -95,8 +97,14 @@ export class ComponentStats implements ComponentMetrics {
   add(name: string, n = 1): void {
     const bag = this.counters.get(name);
     if (bag) bag.value += n;
-    else this.define(name, name, 'counter').value += n;
+    else {
+      this.define(name, name, 'counter').value += n;
+      this.onDefine?.(name, name, 'counter');
+    }
   }
+
+  /** Set by the registry so metrics defined after registration are exported too. */
+  onDefine: ((name: string, help: string, type: 'counter' | 'gauge') => void) | undefined;
 
   get(name: string): number {
     const probe = this.probes.get(name);
@@ -119,14 +127,30 @@ export class ComponentStats implements ComponentMetrics {
 
   counter(name: string, help: string) {
     const bag = this.define(name, help, 'counter');
+    this.onDefine?.(name, help, 'counter');
     return {
       inc: (n = 1) => void (bag.value += n),
       get value() { return bag.value; },
     };
   }
 
+  histogram(name: string, help: string, buckets: readonly number[] = DURATION_BUCKETS) {
+    let entry = this.histograms.get(name);
+    if (!entry) {
+      entry = { help, h: new Histogram(buckets) };
+      this.histograms.set(name, entry);
+      this.onHistogram?.(name, help);
+    }
+    const h = entry.h;
+    return { observe: (v: number) => h.observe(v) };
+  }
+
+  /** Set by the registry so histograms created after registration are exported too. */
+  onHistogram: ((name: string, help: string) => void) | undefined;
+
   gauge(name: string, help: string) {
     const bag = this.define(name, help, 'gauge');
+    this.onDefine?.(name, help, 'gauge');
     return {
       set: (v: number) => void (bag.value = v),
       inc: (n = 1) => void (bag.value += n),

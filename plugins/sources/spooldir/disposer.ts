@@ -39,7 +39,8 @@ export class Disposer {
    */
   async quarantine(abs: string, reason: QuarantineReason, ino?: number): Promise<boolean> {
     try {
-      if (ino !== undefined && (await fsp.lstat(abs)).ino !== ino) return false;
+      // stat, not lstat: for a symlink inside the spool directory the recorded inode is its target's.
+      if (ino !== undefined && (await fsp.stat(abs)).ino !== ino) return false;
       await fsp.mkdir(this.quarantineDir, { recursive: true });
       const target = await this.freeName(join(this.quarantineDir, `${basename(abs)}.${Date.now()}`));
       await fsp.rename(abs, target);
@@ -61,7 +62,7 @@ export class Disposer {
   /** Renames a fully acknowledged file with the completed suffix (or deletes it), unless it was replaced. */
   async complete(abs: string, ino: number): Promise<CompleteResult> {
     try {
-      if ((await fsp.lstat(abs)).ino !== ino) return 'gone';
+      if ((await fsp.stat(abs)).ino !== ino) return 'gone';
       if (this.options.deletePolicy === 'immediate') {
         await fsp.unlink(abs);
       } else {

@@ -289,6 +289,48 @@ describe('spooldir source', () => {
     expect(r.ctx.stats.get('files_quarantined_total')).toBe(1);
   });
 
+  test('a symlink to a file inside the spool directory is read once and renamed', async () => {
+    await fsp.mkdir(join(spool, 'store'));
+    await fsp.writeFile(join(spool, 'store', 'target.json'), '{"i":5}\n');
+    await fsp.symlink(join(spool, 'store', 'target.json'), join(spool, 'link.json'));
+    await fsp.writeFile(join(spool, 'z.json'), '{"i":6}\n');
+    await fsp.utimes(join(spool, 'z.json'), Date.now() / 1000 + 60, Date.now() / 1000 + 60);
+    const r = await start();
+    await until('both to complete', async () => (await exists(join(spool, 'link.json.COMPLETED'))) && (await exists(join(spool, 'z.json.COMPLETED'))));
+    expect(ids(r.ctx)).toEqual([5, 6]);
+    expect(await fsp.readFile(join(spool, 'store', 'target.json'), 'utf8')).toBe('{"i":5}\n');
+  });
+
+  test('a modified file that cannot be quarantined is never read again', async () => {
+    await fsp.mkdir(join(spool, '.flumespool'));
+    await fsp.writeFile(join(spool, '.flumespool', 'quarantine'), 'not a directory');
+    const abs = join(spool, 'a.json');
+    await fsp.writeFile(abs, jsonLines(30));
+    await fsp.utimes(abs, 1000, 1000);
+    const ctx = recordingSourceContext('spooldir', { configDir: root });
+    const source = await plugin.create(config({ batchSize: 10 }), ctx);
+    let appended = false;
+    const done = source.run({
+      ...ctx,
+      async emit(batch) {
+        if (!appended) {
+          appended = true;
+          await fsp.appendFile(abs, jsonLines(1, 30));
+          await fsp.utimes(abs, 1000, 1000);
+        }
+        return ctx.emit(batch);
+      },
+    });
+    running.push({ ctx, source, done, stop: async () => { ctx.controller.abort(); await done; await source.close?.(); } });
+    await until('the first file to be read', () => events(ctx).length === 31);
+    // A later file completing proves that full scans went by with a.json still in the directory.
+    await fsp.writeFile(join(spool, 'b.json'), '{"i":100}\n');
+    await until('b.json to complete', () => exists(join(spool, 'b.json.COMPLETED')));
+    expect(ids(ctx)).toEqual([...range(31), 100]);
+    expect(await listing()).toEqual(['a.json', 'b.json.COMPLETED']);
+    expect(ctx.stats.get('files_quarantined_total')).toBe(1);
+  });
+
   test('a file still being written is not read until it settles', async () => {
     const abs = join(spool, 'growing.json');
     await fsp.writeFile(abs, jsonLines(1));

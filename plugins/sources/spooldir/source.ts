@@ -232,5 +232,5 @@ export class SpoolDirSource implements Source {
 }
 
 async function sameFile(abs: string, ino: number): Promise<boolean> {
-  return (await fsp.lstat(abs).catch(() => undefined))?.ino === ino;
+  return (await fsp.stat(abs).catch(() => undefined))?.ino === ino;
 }
