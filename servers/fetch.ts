@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEB_CACHE, MAVEN_REPO, type Ctx } from './layout.ts';
+import { DEB_CACHE, MAVEN_REPO, ServerUnavailable, type Ctx } from './layout.ts';
 import { tail } from './proc.ts';
 
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
@@ -85,7 +85,7 @@ export interface MavenFetch {
 export async function fetchMaven(ctx: Ctx, spec: MavenFetch): Promise<void> {
   const into = spec.into ?? ctx.libs;
   await fetchOnce(ctx, into, JSON.stringify(spec), async (tmp) => {
-    if (!hasCommand('mvn')) throw new Error('mvn (Maven 3) is needed to fetch server jars: apt-get install -y maven');
+    if (!hasCommand('mvn')) throw new ServerUnavailable('mvn (Maven 3) is needed to fetch server jars: apt-get install -y maven');
     const pom = join(ctx.dir, 'pom.xml');
     writeFileSync(
       pom,
@@ -141,7 +141,7 @@ async function downloadDeb(ctx: Ctx, pkg: DebPackage): Promise<string> {
 export async function fetchDebs(ctx: Ctx, pkgs: readonly DebPackage[]): Promise<void> {
   await fetchOnce(ctx, ctx.libs, JSON.stringify(pkgs), async (tmp) => {
     if (!hasCommand('apt-get') || !hasCommand('dpkg-deb')) {
-      throw new Error(`${ctx.name} is fetched as a Debian package; this needs apt-get and dpkg-deb (Debian/Ubuntu)`);
+      throw new ServerUnavailable(`${ctx.name} is fetched as a Debian package; this needs apt-get and dpkg-deb (Debian/Ubuntu)`);
     }
     for (const pkg of pkgs) await run(ctx, 'dpkg-deb', ['-x', await downloadDeb(ctx, pkg), tmp]);
   });

@@ -9,16 +9,15 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findJava } from './java.ts';
-import { createDirs, makeCtx, type Ctx, type ServerDef } from './layout.ts';
+import { ServerUnavailable, createDirs, makeCtx, type Ctx, type ServerDef } from './layout.ts';
+
+export { ServerUnavailable };
 import { tcpOpen } from './probe.ts';
 import { groupRss, isRunning, launch, logFile, pidFile, readPidRecords, stopProcess, tail, type PidRecord } from './proc.ts';
 import { SERVERS, serverDef } from './registry.ts';
 
 const STOP_TIMEOUT_MS = 30_000;
 const LOCK_TIMEOUT_MS = 15 * 60_000; // a first fetch of a big server can take minutes
-
-/** A prerequisite is missing (no Java): local test runs skip, CI fails. */
-export class ServerUnavailable extends Error {}
 
 export interface UpResult {
   readonly name: string;

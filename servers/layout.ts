@@ -22,6 +22,9 @@ export const DEB_CACHE = process.env.SERVERS_DEB_CACHE
   ? resolve(process.env.SERVERS_DEB_CACHE)
   : join(homedir(), '.cache', 'fintrans-agent', 'debs');
 
+/** A prerequisite is missing (no Java, no Maven): local test runs skip the tests that need it, CI fails. */
+export class ServerUnavailable extends Error {}
+
 /** Per-server directories (created by `createDirs`). */
 export interface Ctx {
   readonly name: string;

@@ -142,7 +142,9 @@ export async function stopProcess(rec: PidRecord, timeoutMs: number, signal: Nod
   if (!isRunning(rec)) return 'not running';
   const gone = () => !isRunning(rec) && groupPids(rec.pid).length === 0;
   signalGroup(rec.pid, signal);
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) if (gone()) return 'stopped';
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    if (gone()) return signal === 'SIGKILL' ? 'killed' : 'stopped';
+  }
   signalGroup(rec.pid, 'SIGKILL');
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(100)) if (gone()) return 'killed';
   throw new Error(`process ${rec.pid} (${rec.id}) survived SIGKILL; check it with: ps -o pid,stat,cmd -g ${rec.pid}`);
