@@ -39,7 +39,14 @@ export class Agent {
 
   static async build(config: ResolvedAgent, o: AgentOptions): Promise<Agent> {
     const agent = new Agent(config, o);
-    await agent.buildAll();
+    try {
+      await agent.buildAll();
+    } catch (error) {
+      // Release what was already built (locks, files) so a corrected config can be started in the same process.
+      for (const [, ch] of agent.channels) await ch.stop().catch(() => undefined);
+      for (const s of o.metrics.components.filter((c) => c.agent === config.name)) o.metrics.remove(s);
+      throw error;
+    }
     return agent;
   }
 
