@@ -15,6 +15,7 @@ const BUILTINS: Record<ComponentKind, Record<string, Loader>> = {
   source: {
     spooldir: () => import('../plugins/sources/spooldir.ts'),
     generator: () => import('../plugins/sources/generator.ts'),
+    kafka: () => import('../plugins/sources/kafka.ts'),
   },
   channel: {
     memory: () => import('../plugins/channels/memory.ts'),
@@ -24,6 +25,7 @@ const BUILTINS: Record<ComponentKind, Record<string, Loader>> = {
     logger: () => import('../plugins/sinks/logger.ts'),
     null: () => import('../plugins/sinks/null.ts'),
     file_roll: () => import('../plugins/sinks/file-roll.ts'),
+    kafka: () => import('../plugins/sinks/kafka.ts'),
   },
   processor: {
     timestamp: () => import('../plugins/processors/timestamp.ts'),

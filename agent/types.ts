@@ -147,6 +147,11 @@ export interface PluginDefinition<K extends ComponentKind = ComponentKind, C = a
   schema: JsonSchema;
   /** Keys whose values are secrets: redacted in logs, /status and `validate` output. */
   secrets?: readonly string[];
+  /**
+   * Cross-field rules the schema cannot express well. Runs at validation on the defaulted config; each problem is
+   * reported at the named key of the component (or the component itself), like any schema error.
+   */
+  lint?(config: Readonly<C>): { key?: string; message: string }[];
   /** Builds the running component from validated, defaulted, frozen config. */
   create(config: Readonly<C>, ctx: ComponentContext): KindMap[K] | Promise<KindMap[K]>;
 }

@@ -60,7 +60,7 @@ async function fetchOnce(ctx: Ctx, target: string, what: string, produce: (tmp: 
   ctx.log(`fetched ${mb} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${target}`);
 }
 
-/** A Maven coordinate `group:artifact:version[:type]`. */
+/** A Maven coordinate `group:artifact:version[:type]` (type `test-jar` means the `tests` classifier). */
 function dependencyXml(coord: string, exclusions: readonly string[]): string {
   const [g, a, v, type] = coord.split(':');
   const excl = exclusions.map((e) => {

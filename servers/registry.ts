@@ -1,8 +1,12 @@
-/** Every server the harness knows, in the order `up`/`down` without names use. */
+/** Every server the harness knows, in the order `status` lists them. */
+import { hdfs } from './hdfs.ts';
+import { influxdb } from './influxdb.ts';
 import { kafka } from './kafka.ts';
 import type { ServerDef } from './layout.ts';
+import { prometheus } from './prometheus.ts';
+import { questdb } from './questdb.ts';
 
-export const SERVERS: readonly ServerDef[] = [kafka];
+export const SERVERS: readonly ServerDef[] = [kafka, questdb, influxdb, prometheus, hdfs];
 
 export function serverDef(name: string): ServerDef {
   const def = SERVERS.find((d) => d.name === name);

@@ -61,7 +61,12 @@ export function ajvProblems(errors: readonly ErrorObject[], base: (string | numb
         out.push({ path, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(show).join(', ')}; got ${show(e.data)}${enumGuess(e)}.` });
         break;
       case 'anyOf':
-      case 'oneOf':
+      case 'oneOf': {
+        const branches = e.schema as { required?: string[] }[];
+        if (Array.isArray(branches) && branches.every((b) => b && Object.keys(b).length === 1 && Array.isArray(b.required))) {
+          out.push({ path, message: `needs exactly one of: ${branches.map((b) => b.required!.join(' + ')).join(', ')}.` });
+          break;
+        }
         out.push({
           path,
           message: isDuration(e.schema)
@@ -69,6 +74,14 @@ export function ajvProblems(errors: readonly ErrorObject[], base: (string | numb
             : `invalid value ${show(e.data)}: it matches none of the allowed forms${parent?.description ? ` (${parent.description})` : ''}.`,
         });
         break;
+      }
+      case 'if':
+        break; // the failing "then" branch reports the actual problem
+      case 'const': {
+        const desc = (parent as { description?: string } | undefined)?.description;
+        out.push({ path, message: `must be ${show((e.params as { allowedValue: unknown }).allowedValue)} here, got ${show(e.data)}${desc ? ` (${desc})` : ''}.` });
+        break;
+      }
       case 'format':
         out.push({ path, message: (e.params as { format: string }).format === 'regex' ? `invalid regular expression ${show(e.data)}.` : `must be a valid ${(e.params as { format: string }).format}, got ${show(e.data)}.` });
         break;

@@ -104,6 +104,9 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
           for (const p of ajvProblems(validate.errors ?? [], base)) locate(p.path, p.message, p.atKey);
           continue;
         }
+        const lints = def.lint?.(body as Record<string, any>) ?? [];
+        for (const l of lints) locate(l.key ? [...base, l.key] : base, l.message);
+        if (lints.length) continue;
         (resolved[section as 'sources'] as ResolvedComponent[]).push({ name, kind, type: String((body as Record<string, any>).type), def, config: deepFreeze(body as Record<string, any>) });
       }
     }

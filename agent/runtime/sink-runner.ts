@@ -34,10 +34,25 @@ export class SinkRunner {
   constructor(private readonly o: SinkRunnerOptions) {}
 
   async start(): Promise<void> {
-    await this.o.sink.start?.();
-    this.o.stats.state = 'running';
     this.o.stats.startTime = Date.now();
-    this.loop = this.run();
+    this.loop = this.startSink().then((ok) => (ok ? this.run() : undefined));
+  }
+
+  /** A destination that is down at start is retried with backoff; the rest of the agent starts meanwhile. */
+  private async startSink(): Promise<boolean> {
+    const backoff = new Backoff(500, 30_000);
+    for (;;) {
+      try {
+        await this.o.sink.start?.();
+        this.o.stats.state = 'running';
+        return true;
+      } catch (error) {
+        this.o.stats.state = 'failed';
+        this.o.stats.error('starting', errorMessage(error));
+        if (this.limiter.allow('start') >= 0) this.o.log.error({ error: errorMessage(error) }, 'Sink failed to start; retrying after a backoff.');
+        if (!(await backoff.wait(this.controller.signal))) return false;
+      }
+    }
   }
 
   private async run(): Promise<void> {

@@ -1,0 +1,92 @@
+/**
+ * What the Kafka source and sink share: the connection keys of their schemas and the kafkajs client built from
+ * them. TLS files and SASL passwords come from `*File` keys or `${ENV}` values, never from literals in logs.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import kafkajs, { type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { ComponentContext } from '../../agent/index.ts';
+import { registerCodecs } from './kafka-codecs.ts';
+
+export const connectionSchema = {
+  bootstrapServers: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'Brokers to bootstrap from, host:port.' },
+  clientId: { type: 'string', default: 'fintrans-agent', description: 'Client id sent to the brokers.' },
+  ssl: {
+    description: 'TLS: true for the system CAs, or files (paths relative to the config file).',
+    anyOf: [
+      { type: 'boolean' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          caFile: { type: 'string', description: 'PEM file of the CA(s) to trust.' },
+          certFile: { type: 'string', description: 'PEM client certificate, for mutual TLS.' },
+          keyFile: { type: 'string', description: 'PEM private key of the client certificate.' },
+          rejectUnauthorized: { type: 'boolean', default: true, description: 'Verify the broker certificate (keep true outside tests).' },
+        },
+      },
+    ],
+  },
+  sasl: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['mechanism', 'username'],
+    description: 'SASL authentication.',
+    properties: {
+      mechanism: { enum: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL mechanism.' },
+      username: { type: 'string', description: 'User name.' },
+      password: { type: 'string', description: 'Password; give it as ${ENV_VAR}, or use passwordFile.' },
+      passwordFile: { type: 'string', description: 'File holding the password (trailing newline ignored).' },
+    },
+  },
+  connectionTimeoutMs: { type: 'integer', minimum: 100, default: 3000, description: 'Milliseconds to wait for a broker connection.' },
+  requestTimeoutMs: { type: 'integer', minimum: 100, default: 30000, description: 'Milliseconds to wait for a broker response.' },
+} as const;
+
+export interface ConnectionConfig {
+  bootstrapServers: string[];
+  clientId: string;
+  ssl?: boolean | { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password?: string; passwordFile?: string };
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** kafkajs logs through pino at the component's logger, at warn and above. */
+function logCreator(ctx: ComponentContext) {
+  return () =>
+    ({ level, log }: { level: number; log: { message: string; [k: string]: unknown } }) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = log;
+      if (level <= 1) ctx.log.error({ kafka: rest }, `Kafka client: ${message}`);
+      else if (level === 2) ctx.log.warn({ kafka: rest }, `Kafka client: ${message}`);
+    };
+}
+
+export function createKafka(config: ConnectionConfig, ctx: ComponentContext): InstanceType<typeof kafkajs.Kafka> {
+  registerCodecs();
+  const read = (f: string) => readFileSync(resolve(ctx.configDir, f), 'utf8');
+  const options: KafkaConfig = {
+    clientId: config.clientId,
+    brokers: config.bootstrapServers,
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    logLevel: kafkajs.logLevel.WARN,
+    logCreator: logCreator(ctx),
+    // The runners own retries and backoff; the client retries only briefly inside one attempt.
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+  };
+  if (config.ssl === true) options.ssl = true;
+  else if (config.ssl) {
+    options.ssl = {
+      rejectUnauthorized: config.ssl.rejectUnauthorized,
+      ...(config.ssl.caFile ? { ca: [read(config.ssl.caFile)] } : {}),
+      ...(config.ssl.certFile ? { cert: read(config.ssl.certFile) } : {}),
+      ...(config.ssl.keyFile ? { key: read(config.ssl.keyFile) } : {}),
+    };
+  }
+  if (config.sasl) {
+    const password = config.sasl.passwordFile ? read(config.sasl.passwordFile).replace(/\r?\n$/, '') : (config.sasl.password ?? '');
+    options.sasl = { mechanism: config.sasl.mechanism, username: config.sasl.username, password } as SASLOptions;
+  }
+  return new kafkajs.Kafka(options);
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../agent/config/load.ts';
+import { ConfigError } from '../../agent/config/problems.ts';
+import { validateConfig } from '../../agent/config/validate.ts';
+import { isPermanentRecordError } from './kafka.ts';
+
+const conf = (sink: string) => `agents:\n  a:\n    channels: { c: { type: memory } }\n    sinks: { k: { type: kafka, channel: c, bootstrapServers: [127.0.0.1:9092], ${sink} } }\n`;
+async function problems(yaml: string): Promise<string> {
+  try {
+    await validateConfig(parseConfigText(yaml, '/tmp/k.yaml', {}));
+    return '';
+  } catch (e) {
+    return (e as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.message}`).join('\n');
+  }
+}
+
+describe('kafka sink configuration', () => {
+  it('requires idempotent: false with acks 1 or 0, at the line of the sink', async () => {
+    expect(await problems(conf('topic: t, acks: 1'))).toMatch(/^4:\d+ acks 1 needs idempotent: false \(the idempotent producer requires acks: all\)/);
+    expect(await problems(conf('topic: t, acks: 1, idempotent: false'))).toBe('');
+    expect(await problems(conf('topic: t'))).toBe('');
+  });
+
+  it('rejects an unknown compression and a missing topic', async () => {
+    const p = await problems(conf('compression: brotli'));
+    expect(p).toMatch(/missing required key "topic"/);
+    expect(p).toMatch(/must be one of "none", "gzip", "snappy", "lz4", "zstd"/);
+  });
+});
+
+describe('kafka errors', () => {
+  it('treats only record- or topic-level broker errors as permanent, wherever they sit in the cause chain', () => {
+    expect(isPermanentRecordError({ type: 'MESSAGE_TOO_LARGE' })).toBe(true);
+    expect(isPermanentRecordError({ name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, originalError: { type: 'INVALID_TOPIC_EXCEPTION' } })).toBe(true);
+    expect(isPermanentRecordError({ name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, originalError: { name: 'KafkaJSConnectionError', code: 'ECONNREFUSED' } })).toBe(false);
+    expect(isPermanentRecordError({ type: 'LEADER_NOT_AVAILABLE' })).toBe(false);
+    expect(isPermanentRecordError(new Error('socket hang up'))).toBe(false);
+  });
+});
