@@ -1,7 +1,7 @@
 /**
  * `npm run servers -- up|down|status [name…] [--keep-data]`
  *
- * up      fetch (once), configure and start the named servers (default: kafka), waiting for readiness; a server
+ * up      fetch (once), configure and start the named servers, one after the other, waiting for readiness; a server
  *         already up is reused. --keep-data keeps the data of the previous run instead of starting empty.
  * down    stop the named servers, or every server the harness started when no name is given.
  * status  one line per server: state, PIDs, RSS, and why it is not ready.
@@ -25,7 +25,11 @@ async function main(argv: string[]): Promise<number> {
   for (const name of names) serverDef(name); // unknown names fail before anything starts
   switch (command) {
     case 'up':
-      for (const name of names.length ? names : ['kafka']) {
+      if (!names.length) {
+        console.error(`name the servers to start\n${USAGE}`);
+        return 2;
+      }
+      for (const name of names) {
         const r = await up(name, { keepData });
         if (r.outcome !== 'started') console.log(`${name}: already up (${r.outcome === 'external' ? 'not started by the harness' : 'reused'})`);
         else console.log(`${name}: up in ${(r.ms / 1000).toFixed(1)} s, RSS ${mib(r.rssBytes)}`);

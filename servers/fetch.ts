@@ -10,13 +10,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEB_CACHE, MAVEN_REPO, ServerUnavailable, type Ctx } from './layout.ts';
-import { tail } from './proc.ts';
 
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 
-/** Runs a command, appending its output to `logs/fetch.log`; rejects with the log tail when it fails. */
+/** Runs a command, appending its output to `logs/tools.log`; rejects with the end of its output when it fails. */
 export function run(ctx: Ctx, cmd: string, args: string[], cwd = ctx.dir): Promise<void> {
-  const log = join(ctx.logs, 'fetch.log');
+  const log = join(ctx.logs, 'tools.log');
   writeFileSync(log, `\n=== ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`, { flag: 'a' });
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
@@ -25,9 +24,11 @@ export function run(ctx: Ctx, cmd: string, args: string[], cwd = ctx.dir): Promi
     child.stderr.on('data', (b: Buffer) => out.push(b));
     child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
     child.on('close', (code) => {
-      writeFileSync(log, Buffer.concat(out), { flag: 'a' });
-      if (code === 0) resolve();
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}); see ${log}:\n${tail(log, 30)}`));
+      const output = Buffer.concat(out);
+      writeFileSync(log, output, { flag: 'a' });
+      if (code === 0) return resolve();
+      const last = output.toString('utf8').trimEnd().split('\n').slice(-30).join('\n');
+      reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}); full output in ${log}:\n${last}`));
     });
   });
 }

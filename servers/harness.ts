@@ -5,16 +5,16 @@
  * Test workers run in parallel and may all ask for the same server, so every operation on a server holds its
  * lock file (`.servers/<name>/lock`, containing the holder's PID; a dead holder's lock is taken over).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findJava } from './java.ts';
 import { ServerUnavailable, createDirs, makeCtx, type Ctx, type ServerDef } from './layout.ts';
-
-export { ServerUnavailable };
 import { tcpOpen } from './probe.ts';
 import { groupRss, isRunning, launch, logFile, pidFile, readPidRecords, stopProcess, tail, type PidRecord } from './proc.ts';
 import { SERVERS, serverDef } from './registry.ts';
+
+export { ServerUnavailable };
 
 const STOP_TIMEOUT_MS = 30_000;
 const LOCK_TIMEOUT_MS = 15 * 60_000; // a first fetch of a big server can take minutes
@@ -143,6 +143,7 @@ export async function up(name: string, opts: { keepData?: boolean } = {}): Promi
       }
     } catch (e) {
       await stopRecords(ctx, started.filter(isRunning));
+      for (const rec of started) rmSync(pidFile(ctx, rec.id), { force: true });
       throw e;
     }
     const result: UpResult = { name, outcome: 'started', ms: Date.now() - t0, rssBytes: rss(started) };
@@ -156,7 +157,7 @@ export async function up(name: string, opts: { keepData?: boolean } = {}): Promi
 export async function down(name: string, opts: { signal?: NodeJS.Signals } = {}): Promise<void> {
   const def = serverDef(name);
   const ctx = makeCtx(name, '');
-  createDirs(ctx);
+  if (!existsSync(ctx.dir)) return; // never started from this checkout
   await withLock(ctx, async () => {
     const live = liveRecords(ctx);
     if (live.length) return stopRecords(ctx, live, opts.signal);

@@ -10,7 +10,7 @@
  * WebHDFS writes are redirected (307) to the DataNode's advertised host: `dfs.datanode.hostname=127.0.0.1` keeps
  * that on loopback whatever the machine's host name resolves to.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchMaven, run } from './fetch.ts';
 import type { Ctx, ProcSpec, ServerDef } from './layout.ts';
@@ -72,6 +72,7 @@ function javaArgs(ctx: Ctx, mainClass: string, ...args: string[]): string[] {
   return [
     `-Xms${HEAP}`, `-Xmx${HEAP}`, '-XX:+IgnoreUnrecognizedVMOptions', ...OPENS,
     '-Djava.net.preferIPv4Stack=true', `-Dhadoop.home.dir=${ctx.dir}`, `-Dhadoop.log.dir=${ctx.logs}`,
+    `-Djava.io.tmpdir=${join(ctx.data, 'tmp')}`, // Jetty unpacks its web apps there: keep them out of /tmp
     '-cp', `${ctx.conf}:${join(ctx.libs, '*')}`, // conf first: our *-site.xml and log4j.properties win
     mainClass, ...args,
   ];
@@ -95,6 +96,7 @@ export const hdfs: ServerDef = {
   async configure(ctx, fresh) {
     writeConfig(ctx);
     if (fresh) rmSync(ctx.data, { recursive: true, force: true });
+    mkdirSync(join(ctx.data, 'tmp'), { recursive: true });
     if (existsSync(join(ctx.data, 'name', 'current', 'VERSION'))) return;
     rmSync(join(ctx.data, 'data'), { recursive: true, force: true }); // a new namespace rejects old DataNode storage
     await run(ctx, ctx.java, javaArgs(ctx, 'org.apache.hadoop.hdfs.server.namenode.NameNode', '-format', '-force', '-nonInteractive'));

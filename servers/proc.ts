@@ -32,6 +32,10 @@ function procStat(pid: number): { state: string; pgrp: number; startTicks: numbe
   }
 }
 
+/**
+ * True while the saved process or a member of its process group runs. Group members count too, so that a helper
+ * left behind by a dead leader is still stopped; only members started after the leader, never a recycled PID.
+ */
 export function isRunning(rec: PidRecord): boolean {
   if (!existsSync('/proc/self/stat')) {
     try {
@@ -42,10 +46,11 @@ export function isRunning(rec: PidRecord): boolean {
     }
   }
   const st = procStat(rec.pid);
-  return st !== undefined && st.state !== 'Z' && st.startTicks === rec.startTicks;
+  if (st && st.state !== 'Z' && st.startTicks === rec.startTicks) return true;
+  return groupPids(rec.pid).some((pid) => (procStat(pid)?.startTicks ?? 0) >= rec.startTicks);
 }
 
-/** Live (non-zombie) members of the process group led by `pgid`. */
+/** Live (non-zombie) members of the process group `pgid`. */
 export function groupPids(pgid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -140,7 +145,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
  */
 export async function stopProcess(rec: PidRecord, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<'not running' | 'stopped' | 'killed'> {
   if (!isRunning(rec)) return 'not running';
-  const gone = () => !isRunning(rec) && groupPids(rec.pid).length === 0;
+  const gone = () => !isRunning(rec);
   signalGroup(rec.pid, signal);
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
     if (gone()) return signal === 'SIGKILL' ? 'killed' : 'stopped';

@@ -1,4 +1,6 @@
 /** Every server the harness knows, in the order `status` lists them. */
+import { elasticsearch } from './elasticsearch.ts';
+import { flume } from './flume.ts';
 import { hdfs } from './hdfs.ts';
 import { influxdb } from './influxdb.ts';
 import { kafka } from './kafka.ts';
@@ -6,7 +8,7 @@ import type { ServerDef } from './layout.ts';
 import { prometheus } from './prometheus.ts';
 import { questdb } from './questdb.ts';
 
-export const SERVERS: readonly ServerDef[] = [kafka, questdb, influxdb, prometheus, hdfs];
+export const SERVERS: readonly ServerDef[] = [kafka, questdb, influxdb, prometheus, hdfs, elasticsearch, flume];
 
 export function serverDef(name: string): ServerDef {
   const def = SERVERS.find((d) => d.name === name);

@@ -138,6 +138,28 @@ describe.skipIf(!servers.ok)('kafka (real broker)', () => {
     expect(counts.size).toBe(30_000);
   });
 
+  it('round-trips every compression codec through the broker', async () => {
+    const d = dir();
+    const codecs = ['gzip', 'snappy', 'lz4', 'zstd'];
+    const topics = Object.fromEntries(codecs.map((c) => [c, unique(`codec-${c}`)]));
+    const sinks = codecs.map((c) => `      k_${c}: { type: kafka, channel: ${c}, bootstrapServers: ${BROKERS}, topic: ${topics[c]}, compression: ${c}, createTopics: { partitions: 1 } }`).join('\n');
+    const agent = await start(
+      writeConfig(
+        d,
+        `agents:
+  a:
+    sources: { g: { type: generator, count: 500, seed: 3, batchSize: 100, channels: [${codecs.join(', ')}] } }
+    channels: { ${codecs.map((c) => `${c}: { type: memory }`).join(', ')} }
+    sinks:
+${sinks}
+`,
+      ),
+    );
+    await waitFor('every codec delivered', () => codecs.every((c) => stat(agent, `k_${c}`, "events_drained_total") >= 500), 60_000);
+    await agent.stop();
+    for (const c of codecs) expect((await countIds(topics[c]!, 500, txId)).size, c).toBe(500);
+  });
+
   it('runs the shipped seed 003 pipelines: spooldir-kafka.yaml then kafka-file.yaml', async () => {
     const d = dir();
     const topic = unique('finance');

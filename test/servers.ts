@@ -12,7 +12,7 @@
 import { ServerUnavailable, down, up } from '../servers/harness.ts';
 import { serverDef } from '../servers/registry.ts';
 
-export { setPrometheusTargets } from '../servers/prometheus.ts';
+export { setPrometheusTargets, waitForPrometheusTarget } from '../servers/prometheus.ts';
 export { startFlumeAgent, type FlumeAgent } from '../servers/flume.ts';
 
 export type ServersStatus = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -21,7 +21,7 @@ export type ServersStatus = { readonly ok: true } | { readonly ok: false; readon
 export const endpoints = {
   kafka: { brokers: ['127.0.0.1:9092'] },
   questdb: { url: 'http://127.0.0.1:9000', pgPort: 8812 },
-  influxdb: { url: 'http://127.0.0.1:8086' },
+  influxdb: { url: 'http://127.0.0.1:8086', database: 'fintrans' },
   prometheus: { url: 'http://127.0.0.1:9090' },
   elasticsearch: { url: 'http://127.0.0.1:9200' },
   hdfs: { fsUri: 'hdfs://127.0.0.1:8020', webhdfs: 'http://127.0.0.1:9870/webhdfs/v1', user: 'root' },
@@ -48,7 +48,8 @@ export async function ensureServers(names: readonly string[]): Promise<ServersSt
     for (const name of names) await up(name);
     return { ok: true };
   } catch (e) {
-    if (!(e instanceof ServerUnavailable) || underCI()) throw e;
+    if (!(e instanceof ServerUnavailable)) throw e;
+    if (underCI()) throw new Error(`${e.message} (CI is set: integration tests fail instead of being skipped)`, { cause: e });
     if (!noticed.has(e.message)) {
       noticed.add(e.message);
       console.warn(`[servers] skipping integration tests that need ${names.join(', ')}: ${e.message} (CI is not set)`);

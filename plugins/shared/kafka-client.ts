@@ -57,6 +57,8 @@ function logCreator(ctx: ComponentContext) {
   return () =>
     ({ level, log }: { level: number; log: { message: string; [k: string]: unknown } }) => {
       const { message, timestamp: _t, logger: _l, ...rest } = log;
+      // The runner, not the client, owns retries: kafkajs's warning about limited idempotent retries is expected.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       if (level <= 1) ctx.log.error({ kafka: rest }, `Kafka client: ${message}`);
       else if (level === 2) ctx.log.warn({ kafka: rest }, `Kafka client: ${message}`);
     };

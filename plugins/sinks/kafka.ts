@@ -3,7 +3,7 @@
  * producer) before the channel commits. A failure rolls the batch back; a record the broker refuses for good
  * (too large, invalid topic) is isolated by splitting the batch and goes to dead letters instead of blocking.
  */
-import type { Message, Producer } from "kafkajs";
+import kafkajs, { type Message, type Producer } from 'kafkajs';
 import { AgentError, definePlugin, type Event, type WriteResult } from '../../agent/index.ts';
 import { connectionSchema, createKafka, type ConnectionConfig } from '../shared/kafka-client.ts';
 import { COMPRESSION } from '../shared/kafka-codecs.ts';
@@ -23,6 +23,7 @@ interface KafkaSinkConfig extends ConnectionConfig {
   producer: Record<string, unknown>;
 }
 
+const { Partitioners } = kafkajs;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Broker error types that concern a record or topic and will never succeed on retry. */
@@ -109,7 +110,7 @@ export default definePlugin<'sink', KafkaSinkConfig>({
 
     return {
       async start() {
-        producer = kafka.producer({ idempotent: config.idempotent, maxInFlightRequests: config.idempotent ? 1 : 5, allowAutoTopicCreation: false, ...config.producer });
+        producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: config.idempotent, maxInFlightRequests: config.idempotent ? 1 : 5, allowAutoTopicCreation: false, ...config.producer });
         await producer.connect();
         if (config.createTopics && topicOf.constant) {
           const admin = kafka.admin();
