@@ -1,28 +1,20 @@
 // spooldir (1M JSON lines) → file channel → null with fsync: commit and fsync: interval, and the recovery time of
 // a file channel holding 1M queued events. `npm run bench:file`.
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startAgent } from '../dist/agent/run.js';
 import { silentLogger } from '../dist/agent/log.js';
 import file from '../dist/plugins/channels/file.js';
 import { Event } from '../dist/agent/event.js';
 import { ComponentStats } from '../dist/agent/metrics/stats.js';
-import { machine, spoolData } from './lib.js';
+import { fmt, machine, runSpoolPipeline, spoolData } from './lib.js';
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const data = await spoolData(`spool-${TOTAL}`, TOTAL);
 
 async function throughput(fsync) {
-  const results = [];
-  for (let run = 0; run < RUNS; run++) {
-    const dir = join(tmpdir(), `fta-bench-fc-${process.pid}-${run}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    cpSync(data, join(dir, 'spool'), { recursive: true, filter: (p) => !p.endsWith('.complete') });
-    writeFileSync(join(dir, 'agent.yaml'), `
+  const yaml = `
 metrics: { enabled: false }
 agents:
   agent:
@@ -32,22 +24,16 @@ agents:
       wal: { type: file, capacity: 1000000, transactionCapacity: 1000, fsync: ${fsync} }
     sinks:
       out: { type: null, channel: wal, batchSize: 1000 }
-`);
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const agent = await startAgent({ conf: join(dir, 'agent.yaml'), log: silentLogger(), metricsPort: false });
-    const sink = agent.metrics.components.find((c) => c.name === 'out');
-    while (sink.get('events_drained_total') < TOTAL) await new Promise((r) => setTimeout(r, 5));
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const fsyncs = agent.metrics.components.find((c) => c.name === 'wal').histograms.get('fsync_seconds')?.h;
-    await agent.stop();
-    rmSync(dir, { recursive: true, force: true });
-    results.push({ eps: TOTAL / seconds, cpu: (cpu.user + cpu.system) / 1e6 / (TOTAL / 1e6), fsyncs: fsyncs?.count ?? 0, p99: (fsyncs?.quantile(0.99) ?? 0) * 1000 });
-  }
-  const sorted = [...results].sort((a, b) => a.eps - b.eps);
+`;
+  const fsyncStats = (agent) => {
+    const h = agent.metrics.components.find((c) => c.name === 'wal').histograms.get('fsync_seconds')?.h;
+    return { fsyncs: h?.count ?? 0, p99: (h?.quantile(0.99) ?? 0) * 1000 };
+  };
+  const results = [];
+  for (let run = 0; run < RUNS; run++) results.push(await runSpoolPipeline(data, yaml, TOTAL, 'out', fsyncStats));
+  const sorted = [...results].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
   const m = sorted[Math.floor(sorted.length / 2)];
-  console.log(`spooldir → file (fsync: ${fsync}) → null, ${fmt(TOTAL)} events, ${RUNS} runs: median ${fmt(m.eps)} events/s (min ${fmt(sorted[0].eps)}, max ${fmt(sorted.at(-1).eps)}), ${(m.eps * 281 / 1e6).toFixed(1)} MB/s, CPU ${m.cpu.toFixed(2)} s per 1M, ${fmt(m.fsyncs)} fsyncs (p99 ≤ ${m.p99} ms)`);
+  console.log(`spooldir → file (fsync: ${fsync}) → null, ${fmt(TOTAL)} events, ${RUNS} runs: median ${fmt(m.eventsPerSec)} events/s (min ${fmt(sorted[0].eventsPerSec)}, max ${fmt(sorted.at(-1).eventsPerSec)}), ${((m.eventsPerSec * 281) / 1e6).toFixed(1)} MB/s, CPU ${m.cpuSecPerMillion.toFixed(2)} s per 1M, ${fmt(m.fsyncs)} fsyncs (p99 ≤ ${m.p99} ms)`);
 }
 
 async function recovery() {

@@ -41,3 +41,33 @@ export async function spoolData(name, total, perFile = 100_000) {
 export function machine() {
   return `${(process.env.BENCH_MACHINE ?? '2 cores, 24 GiB')}, Node ${process.versions.node}`;
 }
+
+/**
+ * Copies a spool data set into a fresh directory, runs the agent described by `yaml` (its spooldir reads ./spool)
+ * until the sink `sinkName` drained `total` events, and returns the time, CPU and the running agent's metrics
+ * (read before the agent stops).
+ */
+export async function runSpoolPipeline(data, yaml, total, sinkName, inspect = () => ({})) {
+  const { cpSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { startAgent } = await import('../dist/agent/run.js');
+  const { silentLogger } = await import('../dist/agent/log.js');
+  const dir = join(tmpdir(), `fta-bench-${process.pid}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(data, join(dir, 'spool'), { recursive: true, filter: (p) => !p.endsWith('.complete') });
+  writeFileSync(join(dir, 'agent.yaml'), yaml);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const agent = await startAgent({ conf: join(dir, 'agent.yaml'), log: silentLogger(), metricsPort: false });
+  const sink = agent.metrics.components.find((c) => c.name === sinkName);
+  while (sink.get('events_drained_total') < total) await new Promise((r) => setTimeout(r, 5));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const extra = inspect(agent);
+  await agent.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds, eventsPerSec: total / seconds, cpuSecPerMillion: (cpu.user + cpu.system) / 1e6 / (total / 1e6), ...extra };
+}
+
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const fmt = (n) => Math.round(n).toLocaleString('en-US');
