@@ -22,14 +22,18 @@ function segments(instancePath: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"` : JSON.stringify(v));
+const showValue = (v: unknown) => (typeof v === 'string' ? `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"` : JSON.stringify(v));
 
 function isDuration(schema: unknown): boolean {
   return JSON.stringify(schema ?? '').includes(DURATION_PATTERN.replace(/\\/g, '\\\\'));
 }
 
+/** Keys whose values are never echoed back in a problem message. */
+export const SECRET_KEY = /(password|passwd|token|apikey|api_key|secret|credential|privatekey)/i;
+
 export function ajvProblems(errors: readonly ErrorObject[], base: (string | number)[]): RawProblem[] {
   const out: RawProblem[] = [];
+  const show = (v: unknown, path: readonly (string | number)[]) => (path.some((p) => SECRET_KEY.test(String(p))) ? '[redacted]' : showValue(v));
   // A failed anyOf reports every branch; keep only the anyOf itself.
   const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath);
   for (const e of errors) {
@@ -55,10 +59,10 @@ export function ajvProblems(errors: readonly ErrorObject[], base: (string | numb
         break;
       }
       case 'type':
-        out.push({ path, message: `must be ${String((e.params as { type: string }).type).replace(',', ' or ')}, got ${show(e.data)}.` });
+        out.push({ path, message: `must be ${String((e.params as { type: string }).type).replace(',', ' or ')}, got ${show(e.data, path)}.` });
         break;
       case 'enum':
-        out.push({ path, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(show).join(', ')}; got ${show(e.data)}${enumGuess(e)}.` });
+        out.push({ path, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => showValue(v)).join(', ')}; got ${show(e.data, path)}${enumGuess(e)}.` });
         break;
       case 'anyOf':
       case 'oneOf': {
@@ -70,8 +74,8 @@ export function ajvProblems(errors: readonly ErrorObject[], base: (string | numb
         out.push({
           path,
           message: isDuration(e.schema)
-            ? `invalid duration ${show(e.data)}: use a number or a string such as "500ms", "30s", "5m", "1h".`
-            : `invalid value ${show(e.data)}: it matches none of the allowed forms${parent?.description ? ` (${parent.description})` : ''}.`,
+            ? `invalid duration ${show(e.data, path)}: use a number or a string such as "500ms", "30s", "5m", "1h".`
+            : `invalid value ${show(e.data, path)}: it matches none of the allowed forms${parent?.description ? ` (${parent.description})` : ''}.`,
         });
         break;
       }
@@ -79,14 +83,14 @@ export function ajvProblems(errors: readonly ErrorObject[], base: (string | numb
         break; // the failing "then" branch reports the actual problem
       case 'const': {
         const desc = (parent as { description?: string } | undefined)?.description;
-        out.push({ path, message: `must be ${show((e.params as { allowedValue: unknown }).allowedValue)} here, got ${show(e.data)}${desc ? ` (${desc})` : ''}.` });
+        out.push({ path, message: `must be ${showValue((e.params as { allowedValue: unknown }).allowedValue)} here, got ${show(e.data, path)}${desc ? ` (${desc})` : ''}.` });
         break;
       }
       case 'format':
-        out.push({ path, message: (e.params as { format: string }).format === 'regex' ? `invalid regular expression ${show(e.data)}.` : `must be a valid ${(e.params as { format: string }).format}, got ${show(e.data)}.` });
+        out.push({ path, message: (e.params as { format: string }).format === 'regex' ? `invalid regular expression ${show(e.data, path)}.` : `must be a valid ${(e.params as { format: string }).format}, got ${show(e.data, path)}.` });
         break;
       default:
-        out.push({ path, message: `${e.message ?? 'is invalid'}; got ${show(e.data)}.` });
+        out.push({ path, message: `${e.message ?? 'is invalid'}; got ${show(e.data, path)}.` });
     }
   }
   return out;

@@ -116,3 +116,18 @@ agents:
     expect(q.join('\n')).toMatch(/Cannot load plugin module "\.\/missing\.js"/);
   });
 });
+
+describe('secrets in problems', () => {
+  it('never echoes the value of a secret-looking key, even when it is wrong', async () => {
+    const p = await problems(`
+agents:
+  agent:
+    channels:
+      c1: { type: memory }
+    sinks:
+      out: { type: kafka, channel: c1, bootstrapServers: [h:1], topic: t, sasl: { mechanism: plain, username: u, password: 12345678 } }
+`);
+    expect(p.join('\n')).toMatch(/sasl\.password: must be string, got \[redacted\]/);
+    expect(p.join('\n')).not.toContain('12345678');
+  });
+});
