@@ -178,3 +178,41 @@ ${sinks}
     expect(counts.size).toBe(3000);
   });
 });
+
+// The shared compliance suites, run against the real broker.
+if (servers.ok) {
+  const { sinkCompliance, sourceCompliance } = await import('../agent/testing/compliance.ts');
+  const { testContext } = await import('../agent/testing/context.ts');
+  const kafkaSink = (await import('../plugins/sinks/kafka.ts')).default;
+  const kafkaSource = (await import('../plugins/sources/kafka.ts')).default;
+  const connection = { bootstrapServers: [...endpoints.kafka.brokers], clientId: 'compliance', connectionTimeoutMs: 3000, requestTimeoutMs: 30000 };
+
+  const sinkTopic = unique('compliance-sink');
+  sinkCompliance(
+    'kafka',
+    async () =>
+      kafkaSink.create(
+        { ...connection, topic: sinkTopic, batchSize: 100, acks: 'all', compression: 'none', idempotent: true, headers: [], format: 'json', maxMessageBytes: 1_000_000, createTopics: { partitions: 2, replicationFactor: 1 }, producer: {} },
+        testContext('sink', 'kafka'),
+      ),
+    async () => [...(await countIds(sinkTopic, 2000, (v) => v)).keys()],
+  );
+
+  let sourceTopic = '';
+  const group = unique('compliance-group');
+  sourceCompliance(
+    'kafka',
+    async () =>
+      kafkaSource.create(
+        { ...connection, topics: [sourceTopic], groupId: group, batchSize: 100, batchDurationMillis: 200, startFrom: 'earliest', format: 'json', setTopicHeader: true, topicHeader: 'topic', partitionHeader: 'partition', offsetHeader: 'offset', keyHeader: 'key', timestampHeader: 'timestamp', consumer: {} },
+        testContext('source', 'kafka'),
+      ),
+    async (n) => {
+      sourceTopic = unique('compliance-source');
+      await createTopic(sourceTopic, 3);
+      await produce(sourceTopic, Array.from({ length: n }, (_, i) => JSON.stringify({ transactionId: `tx-${i}` })));
+    },
+    (e) => (e.data as { transactionId: string }).transactionId,
+    { resumable: true },
+  );
+}
