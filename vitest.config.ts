@@ -1,12 +1,35 @@
 import { defineConfig } from 'vitest/config';
 
+// Test files that talk to real servers from the harness. They run one file at a time, after the unit tests:
+// several of them stop and restart a server mid-test, which would disturb another file using it at that moment.
+const integration = ['test/{kafka,influxdb,elasticsearch,grafana,hdfs}.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['agent/**/*.test.ts', 'plugins/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 60_000,
-    hookTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['agent/**/*.test.ts', 'plugins/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+          exclude: ['node_modules/**', 'dist/**', ...integration],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: integration,
+          fileParallelism: false,
+          testTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -26,6 +26,8 @@ const BUILTINS: Record<ComponentKind, Record<string, Loader>> = {
     null: () => import('../plugins/sinks/null.ts'),
     file_roll: () => import('../plugins/sinks/file-roll.ts'),
     kafka: () => import('../plugins/sinks/kafka.ts'),
+    influxdb: () => import('../plugins/sinks/influxdb.ts'),
+    elasticsearch: () => import('../plugins/sinks/elasticsearch.ts'),
   },
   processor: {
     timestamp: () => import('../plugins/processors/timestamp.ts'),
