@@ -1,6 +1,7 @@
 /**
  * Generates the plugin reference from the same schemas that validate configurations, so the docs cannot drift.
  */
+import { DURATION_PATTERN } from './config/duration.ts';
 import { componentSchema } from './config/schemas.ts';
 import type { PluginRegistry } from './registry.ts';
 import type { ComponentKind, JsonSchema } from './types.ts';
@@ -12,7 +13,7 @@ function typeOf(s: JsonSchema): string {
   if (Array.isArray(s.anyOf)) return (s.anyOf as JsonSchema[]).map(typeOf).join(' or ');
   if (s.type === 'array') return `list of ${typeOf((s.items as JsonSchema) ?? {})}`;
   if (Array.isArray(s.type)) return (s.type as string[]).join(' or ');
-  if (typeof s.type === 'string') return s.pattern ? `${s.type} (duration)` : String(s.type);
+  if (typeof s.type === 'string') return s.pattern === DURATION_PATTERN ? `${s.type} (duration)` : String(s.type);
   return 'any';
 }
 

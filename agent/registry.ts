@@ -28,6 +28,7 @@ const BUILTINS: Record<ComponentKind, Record<string, Loader>> = {
     kafka: () => import('../plugins/sinks/kafka.ts'),
     influxdb: () => import('../plugins/sinks/influxdb.ts'),
     elasticsearch: () => import('../plugins/sinks/elasticsearch.ts'),
+    hdfs: () => import('../plugins/sinks/hdfs.ts'),
   },
   processor: {
     timestamp: () => import('../plugins/processors/timestamp.ts'),

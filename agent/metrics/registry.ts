@@ -43,7 +43,7 @@ export class MetricsRegistry {
     for (const [name, { help, type }] of stats.help) this.registerSimple(kind, name, help, type);
     // Plugins define their own metrics while being built, after this registration.
     stats.onDefine = (name, help, type) => this.registerSimple(kind, name, help, type);
-    stats.onHistogram = (name, help) => this.registerHistogram(name, help, (s) => s.histograms.get(name)?.h, `fintrans_${kind}_${name}`);
+    stats.onHistogram = (name, help) => this.registerHistogram(name, help, (s) => (s.kind === kind ? s.histograms.get(name)?.h : undefined), `fintrans_${kind}_${name}`);
     this.registerLabelled('errors_total', 'Errors by stage.', 'stage', (s) => s.labelled.errors);
     this.registerLabelled('dead_letters_total', 'Events sent to dead letters, by reason.', 'reason', (s) => s.labelled.deadLetters);
     this.registerLabelled('dropped_events_total', 'Events dropped, by reason (filtered, or rejected with no dead-letter channel).', 'reason', (s) => s.labelled.dropped);

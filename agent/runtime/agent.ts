@@ -65,7 +65,7 @@ export class Agent {
       this.channels.set(c.name, new InstrumentedChannel(c.name, inner, stats));
     }
     const dl = config.deadLetterChannel;
-    this.deadLetters = new DeadLetters(dl ? this.channels.get(dl) : undefined, dl, o.log.child({ agent: config.name }), this.controller.signal);
+    this.deadLetters = new DeadLetters(dl ? this.channels.get(dl) : undefined, dl, o.log.child({ agent: config.name }));
     for (const c of config.processors) {
       const { ctx, stats } = this.context(c, 'processor');
       this.processors.set(c.name, { processor: (await c.def.create(c.config, ctx)) as Processor, ctx, stats });
@@ -105,7 +105,7 @@ export class Agent {
     if (!this.started) return;
     this.started = false;
     const log = this.o.log.child({ agent: this.config.name });
-    await Promise.all([...this.sources.values()].map((s) => s.stop()));
+    await Promise.all([...this.sources.values()].map((s) => s.stop(this.config.shutdownTimeoutMs)));
     await this.flushProcessors();
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     await Promise.all([...this.sinks.values()].map((s) => s.stop(deadline)));
@@ -137,7 +137,7 @@ export class Agent {
           p.stats.add('events_emitted_total', events.length * channels.length);
           for (const c of channels) puts.push(this.channels.get(c)!.putAll(events, deadline));
         },
-        deadLetter: (event, reason, detail) => void puts.push(this.deadLetters.send(p.stats, [{ event, reason, detail }])),
+        deadLetter: (event, reason, detail) => void puts.push(this.deadLetters.send(p.stats, [{ event, reason, detail }], deadline)),
       };
       try {
         await p.processor.stop(pctx);

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { Event } from '../event.ts';
 import { RateLimiter } from '../log.ts';
 import type { ComponentStats } from '../metrics/stats.ts';
-import type { Channel } from '../types.ts';
-import { Backoff } from './backoff.ts';
+import { isRetriable } from '../errors.ts';
+import type { InstrumentedChannel } from './instrumented-channel.ts';
 
 export const DL_HEADERS = { component: 'dl.component', reason: 'dl.reason', detail: 'dl.detail', time: 'dl.time' } as const;
 
@@ -22,10 +22,9 @@ export class DeadLetters {
   private readonly limiter = new RateLimiter(10_000);
 
   constructor(
-    private readonly channel: Channel | undefined,
+    private readonly channel: InstrumentedChannel | undefined,
     private readonly channelName: string | undefined,
     private readonly log: Logger,
-    private readonly signal: AbortSignal,
   ) {}
 
   get configured(): boolean {
@@ -46,10 +45,11 @@ export class DeadLetters {
   }
 
   /**
-   * Puts rejected events into the dead-letter channel (retrying while it is full, until the agent stops), or
-   * counts and drops them when there is none. Counted on the rejecting component either way.
+   * Puts rejected events into the dead-letter channel (in transactions it can hold, retrying while it is full
+   * until `signal`, the caller's own stop signal, aborts), or counts and drops them when there is none or it
+   * refuses them for good. Counted on the rejecting component either way.
    */
-  async send(stats: ComponentStats, rejected: readonly Rejected[]): Promise<void> {
+  async send(stats: ComponentStats, rejected: readonly Rejected[], signal: AbortSignal): Promise<void> {
     if (rejected.length === 0) return;
     const byReason = new Map<string, number>();
     for (const r of rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
@@ -64,22 +64,15 @@ export class DeadLetters {
       return;
     }
     const events = DeadLetters.wrap(stats.name, rejected);
-    const backoff = new Backoff(250, 5000);
-    for (;;) {
-      const tx = this.channel.beginPut();
-      try {
-        tx.put(events);
-        await tx.commit();
-        for (const [reason, n] of byReason) stats.deadLettered(reason, n);
-        return;
-      } catch (error) {
-        tx.rollback();
-        if (this.signal.aborted || !(await backoff.wait(this.signal))) {
-          for (const [reason, n] of byReason) stats.droppedEvents(`dead-letter-unavailable:${reason}`, n);
-          this.log.error({ channel: this.channelName, events: events.length, error: (error as Error).message }, 'Dead-letter channel unavailable while stopping; rejected events dropped.');
-          return;
-        }
-      }
+    try {
+      await this.channel.putAll(events, signal);
+      for (const [reason, n] of byReason) stats.deadLettered(reason, n);
+    } catch (error) {
+      for (const [reason, n] of byReason) stats.droppedEvents(`dead-letter-unavailable:${reason}`, n);
+      this.log.error(
+        { channel: this.channelName, events: events.length, error: (error as Error).message, stopping: isRetriable(error) },
+        'Dead-letter channel did not take rejected events (the component is stopping, or the channel refused them); they were dropped and counted.',
+      );
     }
   }
 }

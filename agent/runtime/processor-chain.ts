@@ -38,16 +38,13 @@ export class ProcessorChain {
     let events = input;
     for (const p of this.processors) {
       if (events.length === 0) break;
-      const rejectedHere: Rejected[] = [];
+      let rejectedHere: Rejected[] = [];
+      // Derived events count only if the processor finishes the batch: a throw discards them with the batch.
+      const emitted: [readonly string[], Event[]][] = [];
       const pctx: ProcessContext = {
         ...p.ctx,
         emitTo(channels, out) {
-          p.stats.add('events_emitted_total', out.length * channels.length);
-          for (const c of channels) {
-            const list = derived.get(c);
-            if (list) for (const e of out) list.push(e);
-            else derived.set(c, out.slice());
-          }
+          emitted.push([channels, out.slice()]);
         },
         deadLetter(event, reason, detail) {
           rejectedHere.push({ event, reason, detail });
@@ -63,10 +60,18 @@ export class ProcessorChain {
           out = out.filter((e) => !dead.has(e));
         }
         events = out;
+        for (const [channels, out] of emitted) {
+          p.stats.add('events_emitted_total', out.length * channels.length);
+          for (const c of channels) {
+            const list = derived.get(c);
+            if (list) for (const e of out) list.push(e);
+            else derived.set(c, out.slice());
+          }
+        }
       } catch (error) {
         p.stats.error('processing', errorMessage(error));
         if (this.limiter.allow(p.ctx.name) >= 0) p.ctx.log.error({ error: errorMessage(error), events: events.length }, 'Processor failed on a batch; the batch goes to dead letters.');
-        for (const event of events) rejectedHere.push({ event, reason: 'processor-error', detail: errorMessage(error) });
+        rejectedHere = events.map((event) => ({ event, reason: 'processor-error', detail: errorMessage(error) }));
         events = [];
       }
       p.stats.add('events_out_total', events.length);

@@ -17,6 +17,8 @@ export interface Routed {
   required: Map<string, Event[]>;
   /** Events per optional channel (failures are logged, not retried). */
   optional: Map<string, Event[]>;
+  /** Events no channel takes (a multiplexing value with no mapping and no default): dead-lettered, never silent. */
+  unrouted?: Event[];
 }
 
 export type Selector = (events: readonly Event[]) => Routed;
@@ -31,12 +33,14 @@ export function createSelector(channels: readonly string[], config: SelectorConf
     });
   }
   const header = config.header ?? 'flume.selector.header';
-  const mapping = config.mapping ?? {};
-  const optionalMap = !Array.isArray(config.optional) && config.optional ? config.optional : {};
+  // Maps, not plain objects: a header value such as "constructor" must not find Object.prototype's members.
+  const mapping = new Map(Object.entries(config.mapping ?? {}));
+  const optionalMap = new Map(Object.entries(!Array.isArray(config.optional) && config.optional ? config.optional : {}));
   const defaults = config.default ?? [];
   return (events) => {
     const required = new Map<string, Event[]>();
     const optional = new Map<string, Event[]>();
+    const unrouted: Event[] = [];
     const add = (m: Map<string, Event[]>, c: string, e: Event) => {
       const list = m.get(c);
       if (list) list.push(e);
@@ -44,11 +48,12 @@ export function createSelector(channels: readonly string[], config: SelectorConf
     };
     for (const e of events) {
       const v = e.headers[header];
-      const req = (v !== undefined && mapping[v]) || defaults;
+      const req = (v !== undefined && mapping.get(v)) || defaults;
       for (const c of req) add(required, c, e);
-      const opt = v !== undefined ? optionalMap[v] : undefined;
+      const opt = v !== undefined ? optionalMap.get(v) : undefined;
       if (opt) for (const c of opt) if (!req.includes(c)) add(optional, c, e);
+      if (req.length === 0 && !opt?.length) unrouted.push(e);
     }
-    return { required, optional };
+    return { required, optional, unrouted };
   };
 }

@@ -73,14 +73,14 @@ export class SinkRunner {
       try {
         const result = await this.o.sink.write(events);
         const rejected = result && result.rejected ? result.rejected : [];
-        if (rejected.length) await this.o.deadLetters.send(stats, rejected);
+        if (rejected.length) await this.o.deadLetters.send(stats, rejected, signal);
         await tx.commit();
         this.delivered(events.length - rejected.length, events, started);
         this.backoff.reset();
       } catch (error) {
         if (!isRetriable(error)) {
           // The destination will never take this batch: dead-letter it rather than block the channel forever.
-          await this.o.deadLetters.send(stats, events.map((event) => ({ event, reason: 'sink-rejected', detail: errorMessage(error) })));
+          await this.o.deadLetters.send(stats, events.map((event) => ({ event, reason: 'sink-rejected', detail: errorMessage(error) })), signal);
           await tx.commit();
           stats.error('sending', errorMessage(error));
           continue;

@@ -75,7 +75,7 @@ export class SourceRunner {
       emit: (events) => this.emit(events),
       deadLetter: (events, reason, detail) => {
         this.o.stats.add('read_failures_total', events.length);
-        void this.o.deadLetters.send(this.o.stats, events.map((event) => ({ event, reason, detail })));
+        void this.o.deadLetters.send(this.o.stats, events.map((event) => ({ event, reason, detail })), this.signal);
       },
     };
   }
@@ -89,7 +89,8 @@ export class SourceRunner {
     stats.add('batches_received_total');
     const { events, derived, rejected } = await chain.run(input);
     await this.sendRejected(rejected);
-    const { required, optional } = selector(events);
+    const { required, optional, unrouted } = selector(events);
+    if (unrouted?.length) await this.o.deadLetters.send(stats, unrouted.map((event) => ({ event, reason: 'unrouted', detail: 'no selector mapping and no default channel for this event' })), this.signal);
     for (const [channel, list] of derived) {
       const existing = required.get(channel);
       required.set(channel, existing ? [...existing, ...list] : list);
@@ -119,7 +120,7 @@ export class SourceRunner {
   }
 
   private async sendRejected(rejected: Map<ComponentStats, Rejected[]>): Promise<void> {
-    for (const [procStats, list] of rejected) await this.o.deadLetters.send(procStats, list);
+    for (const [procStats, list] of rejected) await this.o.deadLetters.send(procStats, list, this.signal);
   }
 
   private async closeSource(): Promise<void> {
@@ -131,10 +132,16 @@ export class SourceRunner {
     this.source = undefined;
   }
 
-  /** Stops the source: in-flight emits are abandoned (not acknowledged) and the source is closed. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the source: in-flight emits are abandoned (not acknowledged) and the source is closed. A source that
+   * ignores the abort cannot hold the agent's stop beyond `timeoutMs`.
+   */
+  async stop(timeoutMs = 30_000): Promise<void> {
     this.controller.abort();
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([this.loop?.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+    clearTimeout(timer);
+    if (late) this.o.log.error({ timeoutMs }, 'Source did not return from run() after the stop signal; closing it anyway.');
     await this.closeSource();
     if (this.o.stats.state !== 'failed') this.o.stats.state = 'stopped';
     this.o.stats.stopTime = Date.now();

@@ -160,7 +160,7 @@ export function sinkCompliance(name: string, make: () => Promise<Sink>, readBack
       const real = await make();
       // The first write fails: the runner must roll back and redeliver the same batch.
       const sink: Sink = { ...real, start: real.start?.bind(real), stop: real.stop?.bind(real), idle: real.idle?.bind(real), write: (events) => (failures-- > 0 ? Promise.reject(new Error('injected failure')) : real.write(events)) };
-      const runner = new SinkRunner({ sink, channel, batchSize: 100, stats, deadLetters: new DeadLetters(undefined, undefined, silentLogger(), controller.signal), log: silentLogger(), pollMs: 50 });
+      const runner = new SinkRunner({ sink, channel, batchSize: 100, stats, deadLetters: new DeadLetters(undefined, undefined, silentLogger()), log: silentLogger(), pollMs: 50 });
       await runner.start();
       for (let i = 0; i < n; i += 500) await channel.putAll(range(i, Math.min(n, i + 500)).map((k) => Event.fromData({ id: k })), controller.signal);
       await runner.stop(Date.now() + 30_000);
