@@ -26,7 +26,7 @@ describe('hdfs sink configuration', () => {
     expect(problems).toBe('');
     expect(config).toMatchObject({
       filePrefix: 'FlumeData', fileSuffix: '', inUsePrefix: '', inUseSuffix: '.tmp', rollInterval: 30, rollSize: 134_217_728, rollCount: 0, idleTimeout: 0,
-      batchSize: 100, fileType: 'DataStream', codeC: 'gzip', timeZone: 'UTC', useLocalTimeStamp: false, maxOpenFiles: 5000, callTimeout: 30_000,
+      batchSize: 1000, fileType: 'DataStream', codeC: 'gzip', timeZone: 'UTC', useLocalTimeStamp: false, maxOpenFiles: 5000, callTimeout: 30_000,
     });
     expect(config!.user).toBeUndefined();
   });
