@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { componentStats, waitFor } from '../testing/agents.ts';
 import type { Event } from '../event.ts';
 import { silentLogger } from '../log.ts';
 import { PluginRegistry } from '../registry.ts';
@@ -19,15 +20,8 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-const stats = (a: RunningAgent, name: string) => a.metrics.components.find((c) => c.name === name)!;
+const stats = (a: RunningAgent, name: string) => componentStats(a, name);
 const idOf = (e: Event) => (e.data as { transactionId: string }).transactionId;
 
 /** A recording sink whose writes wait for `gate`, and which notes the agent's state when it is stopped. */

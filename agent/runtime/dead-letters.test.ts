@@ -2,46 +2,22 @@
  * Dead letters through real agents: without a deadLetter channel they are counted and logged; with one they
  * arrive there marked with the component, reason, time and detail.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { componentStats, TestAgents, waitFor } from '../testing/agents.ts';
 import { Event } from '../event.ts';
-import { createLogger, silentLogger } from '../log.ts';
-import { PluginRegistry } from '../registry.ts';
-import { startAgent, type RunningAgent } from '../run.ts';
+import { createLogger } from '../log.ts';
+import type { RunningAgent } from '../run.ts';
 import type { Logger } from '../log.ts';
 import type { PluginDefinition, Sink } from '../types.ts';
 import { DeadLetters } from './dead-letters.ts';
 
-const running: RunningAgent[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const a of running.splice(0)) await a.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const agents = new TestAgents();
+afterEach(() => agents.stopAll());
+const start = (yaml: string, defs: PluginDefinition[], log?: Logger) => agents.start(yaml, defs, log);
 
-async function start(yaml: string, defs: PluginDefinition[], log: Logger = silentLogger()): Promise<RunningAgent> {
-  const dir = mkdtempSync(join(tmpdir(), 'fta-dead-letters-'));
-  dirs.push(dir);
-  writeFileSync(join(dir, 'agent.yaml'), yaml);
-  const registry = new PluginRegistry();
-  for (const d of defs) registry.register(d);
-  const agent = await startAgent({ conf: join(dir, 'agent.yaml'), log, metricsPort: false, registry });
-  running.push(agent);
-  return agent;
-}
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const stats = (a: RunningAgent, name: string) => a.metrics.components.find((c) => c.name === name)!;
+const stats = (a: RunningAgent, name: string) => componentStats(a, name);
 const ev = (id: number, headers: Record<string, string> = {}) => Event.fromData({ id }, headers);
 const LONG = 'x'.repeat(1500);
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { componentStats, waitFor } from '../testing/agents.ts';
 import memory from '../../plugins/channels/memory.ts';
 import { Event } from '../event.ts';
 import { silentLogger } from '../log.ts';
@@ -72,15 +73,8 @@ async function start(sink: PluginDefinition, extra: PluginDefinition[] = [], opt
   return agent;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-const stats = (a: RunningAgent, name: string) => a.metrics.components.find((c) => c.name === name)!;
+const stats = (a: RunningAgent, name: string) => componentStats(a, name);
 const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => Event.fromData({ id: from + i }));
 const ids = (events: readonly Event[]) => events.map((e) => (e.data as { id: number }).id);
 /** A real timer turn, so a write is never finished within one burst of microtasks. */

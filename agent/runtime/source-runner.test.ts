@@ -2,43 +2,18 @@
  * SourceRunner through real in-process agents built from YAML: supervision, the acknowledgement across several
  * channels, and optional channels.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { componentStats, TestAgents, waitFor } from '../testing/agents.ts';
 import { Event } from '../event.ts';
-import { silentLogger } from '../log.ts';
-import { PluginRegistry } from '../registry.ts';
-import { startAgent, type RunningAgent } from '../run.ts';
+import type { RunningAgent } from '../run.ts';
 import type { PluginDefinition, Sink, Source, SourceRunContext } from '../types.ts';
 
-const running: RunningAgent[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const a of running.splice(0)) await a.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const agents = new TestAgents();
+afterEach(() => agents.stopAll());
+const start = (yaml: string, defs: PluginDefinition[]) => agents.start(yaml, defs);
 
-async function start(yaml: string, defs: PluginDefinition[]): Promise<RunningAgent> {
-  const dir = mkdtempSync(join(tmpdir(), 'fta-source-runner-'));
-  dirs.push(dir);
-  writeFileSync(join(dir, 'agent.yaml'), yaml);
-  const registry = new PluginRegistry();
-  for (const d of defs) registry.register(d);
-  const agent = await startAgent({ conf: join(dir, 'agent.yaml'), log: silentLogger(), metricsPort: false, registry });
-  running.push(agent);
-  return agent;
-}
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const stats = (a: RunningAgent, name: string) => a.metrics.components.find((c) => c.name === name)!;
+const stats = (a: RunningAgent, name: string) => componentStats(a, name);
 const untilAborted = (signal: AbortSignal) => new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
 const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => Event.fromData({ id: from + i }));
 const ids = (events: readonly Event[]) => events.map((e) => (e.data as { id: number }).id);
