@@ -12,4 +12,4 @@ export { durationSchema, toMillis } from './config/duration.ts';
 // Building blocks for channel implementations.
 export { EventDeque } from './runtime/deque.ts';
 export { Waiters } from './runtime/waiters.ts';
-export { checkTransaction, emptyTake } from './runtime/transactions.ts';
+export { bufferedPut, checkTransaction, emptyTake } from './runtime/transactions.ts';

@@ -4,7 +4,7 @@
  * not fit waits up to keepAlive for room, then fails with a retriable ChannelFullError; the source runner backs off
  * and the source stops reading (backpressure).
  */
-import { ChannelFullError, checkTransaction, definePlugin, durationSchema, emptyTake, EventDeque, toMillis, Waiters } from '../../agent/index.ts';
+import { bufferedPut, ChannelFullError, definePlugin, durationSchema, emptyTake, EventDeque, toMillis, Waiters } from '../../agent/index.ts';
 import type { Channel, Event, PutTransaction, TakeTransaction } from '../../agent/index.ts';
 
 interface MemoryConfig {
@@ -46,36 +46,22 @@ class MemoryChannel implements Channel {
   }
 
   beginPut(): PutTransaction {
-    let pending: Event[] = [];
-    let open = true;
-    return {
-      put: (events) => {
-        checkTransaction(open, this.name, pending.length + events.length, this.transactionCapacity, 'put');
-        for (const e of events) pending.push(e);
-      },
-      commit: async () => {
-        checkTransaction(open, this.name, 0, this.transactionCapacity, 'commit');
-        open = false;
-        if (pending.length === 0) return;
-        let bytes = 0;
-        if (this.byteCapacity > 0) for (const e of pending) bytes += e.size;
-        const deadline = Date.now() + this.keepAliveMs;
-        while (!this.fits(pending.length, bytes)) {
-          const left = deadline - Date.now();
-          if (left <= 0 || !(await this.spaceFreed.wait(left))) {
-            if (!this.fits(pending.length, bytes)) throw new ChannelFullError(this.name, pending.length, Math.max(0, this.capacity - this.size()));
-          }
-        }
-        this.queue.pushBatch(pending);
-        this.bytes += bytes;
-        pending = [];
-        this.eventsAdded.wakeAll();
-      },
-      rollback: () => {
-        open = false;
-        pending = [];
-      },
-    };
+    return bufferedPut(this.name, this.transactionCapacity, (events) => this.commitPut(events));
+  }
+
+  private async commitPut(events: Event[]): Promise<void> {
+    let bytes = 0;
+    if (this.byteCapacity > 0) for (const e of events) bytes += e.size;
+    const deadline = Date.now() + this.keepAliveMs;
+    while (!this.fits(events.length, bytes)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.spaceFreed.wait(left))) {
+        if (!this.fits(events.length, bytes)) throw new ChannelFullError(this.name, events.length, Math.max(0, this.capacity - this.size()));
+      }
+    }
+    this.queue.pushBatch(events);
+    this.bytes += bytes;
+    this.eventsAdded.wakeAll();
   }
 
   async take(max: number, waitMs: number, signal?: AbortSignal): Promise<TakeTransaction> {

@@ -4,7 +4,7 @@
  * numbers consumed. Restart replays only the segments still on disk, which hold what is queued (plus at most the
  * consumed part of their segments), so recovery time follows the backlog, not the history.
  */
-import { AgentError, ChannelFullError, checkTransaction, emptyTake, Waiters, type Channel, type ComponentContext, type Event, type PutTransaction, type TakeTransaction } from '../../../agent/index.ts';
+import { AgentError, bufferedPut, ChannelFullError, emptyTake, Waiters, type Channel, type ComponentContext, type Event, type PutTransaction, type TakeTransaction } from '../../../agent/index.ts';
 import type { DiskGuard } from './disk-space.ts';
 import { ChunkQueue, type Run } from './queue.ts';
 import { encodePut, encodeTake } from './record.ts';
@@ -77,25 +77,7 @@ export class FileChannel implements Channel {
   }
 
   beginPut(): PutTransaction {
-    let pending: Event[] = [];
-    let open = true;
-    return {
-      put: (events) => {
-        checkTransaction(open, this.ctx.name, pending.length + events.length, this.transactionCapacity, 'put');
-        for (const e of events) pending.push(e);
-      },
-      commit: async () => {
-        checkTransaction(open, this.ctx.name, 0, this.transactionCapacity, 'commit');
-        open = false;
-        const events = pending;
-        pending = [];
-        if (events.length) await this.commitPut(events);
-      },
-      rollback: () => {
-        open = false;
-        pending = [];
-      },
-    };
+    return bufferedPut(this.ctx.name, this.transactionCapacity, (events) => this.commitPut(events));
   }
 
   private async commitPut(events: Event[]): Promise<void> {
