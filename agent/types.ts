@@ -124,6 +124,13 @@ export interface ProcessContext extends ComponentContext {
 export interface Processor {
   /** Transforms a batch; returns the events that continue (the same array may be returned). */
   process(events: Event[], ctx: ProcessContext): Event[] | Promise<Event[]>;
+  /**
+   * Called about once a second (`tickIntervalMs`) with the wall-clock time, so time-driven state (windows that close
+   * on processing time, or after the input went quiet) is emitted without waiting for the next batch. Events
+   * emitted here are put into the channels directly, outside any source's transaction. Never called while a
+   * previous tick of the same processor is still running.
+   */
+  tick?(nowMs: number, ctx: ProcessContext): void | Promise<void>;
   /** Called on a graceful stop after the sources stopped: emit or persist open state. */
   stop?(ctx: ProcessContext): Promise<void>;
 }

@@ -79,6 +79,7 @@ export const AGENT_SCHEMA: JsonSchema = {
       properties: { channel: { type: 'string', description: 'The dead-letter channel; drain it with a sink like any other.' } },
     },
     shutdownTimeout: durationSchema('How long sinks may drain their channels on a graceful stop.', 's', 30),
+    tickInterval: durationSchema('How often time-driven processors are given the clock (to close windows while no events arrive).', 's', 1),
   },
 };
 

@@ -31,6 +31,7 @@ export interface ResolvedAgent {
   sinks: ResolvedComponent[];
   deadLetterChannel: string | undefined;
   shutdownTimeoutMs: number;
+  tickIntervalMs: number;
 }
 
 export interface ResolvedConfig {
@@ -78,6 +79,7 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
       sinks: [],
       deadLetterChannel: agent.deadLetter?.channel,
       shutdownTimeoutMs: safeMillis(agent.shutdownTimeout ?? 30),
+      tickIntervalMs: Math.max(10, safeMillis(agent.tickInterval ?? 1)),
     };
     for (const [section, kind] of SECTIONS) {
       const entries: [string, any][] = agent[section] && typeof agent[section] === "object" ? Object.entries(agent[section] as Record<string, any>) : [];

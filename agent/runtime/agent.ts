@@ -31,6 +31,7 @@ export class Agent {
   private readonly controller = new AbortController();
   private deadLetters!: DeadLetters;
   private started = false;
+  private readonly tickers: NodeJS.Timeout[] = [];
 
   private constructor(
     readonly config: ResolvedAgent,
@@ -91,6 +92,7 @@ export class Agent {
     }
     for (const [, p] of this.processors) (p.stats.state = 'running'), (p.stats.startTime = Date.now());
     for (const [, s] of this.sinks) await s.start();
+    for (const [, p] of this.processors) if (p.processor.tick) this.tickers.push(this.ticker(p));
     for (const [, s] of this.sources) s.start();
     this.started = true;
     this.o.log.info({ agent: this.config.name, sources: this.sources.size, channels: this.channels.size, sinks: this.sinks.size }, 'Agent started.');
@@ -106,6 +108,8 @@ export class Agent {
     this.started = false;
     const log = this.o.log.child({ agent: this.config.name });
     await Promise.all([...this.sources.values()].map((s) => s.stop(this.config.shutdownTimeoutMs)));
+    for (const t of this.tickers.splice(0)) clearInterval(t);
+    await Promise.all([...this.ticking]);
     await this.flushProcessors();
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     await Promise.all([...this.sinks.values()].map((s) => s.stop(deadline)));
@@ -125,27 +129,52 @@ export class Agent {
     log.info('Agent stopped.');
   }
 
+  private readonly ticking = new Set<Promise<void>>();
+
+  /** Calls a processor's tick every tickIntervalMs, skipping a beat while the previous tick still runs. */
+  private ticker(p: ProcessorInstance): NodeJS.Timeout {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const run = this.direct(p, 'tick', (pctx) => p.processor.tick!(Date.now(), pctx), this.controller.signal).finally(() => {
+        busy = false;
+        this.ticking.delete(run);
+      });
+      this.ticking.add(run);
+    }, this.config.tickIntervalMs);
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Runs a processor callback outside any source batch: what it emits is put into the channels directly (with the
+   * channels' own retries until `signal` aborts) and what it rejects goes to dead letters.
+   */
+  private async direct(p: ProcessorInstance, what: string, call: (pctx: ProcessContext) => unknown, signal: AbortSignal): Promise<void> {
+    const puts: Promise<void>[] = [];
+    const pctx: ProcessContext = {
+      ...p.ctx,
+      emitTo: (channels, events) => {
+        p.stats.add('events_emitted_total', events.length * channels.length);
+        for (const c of channels) puts.push(this.channels.get(c)!.putAll(events, signal));
+      },
+      deadLetter: (event, reason, detail) => void puts.push(this.deadLetters.send(p.stats, [{ event, reason, detail }], signal)),
+    };
+    try {
+      await call(pctx);
+      await Promise.all(puts);
+    } catch (error) {
+      p.stats.error(what, errorMessage(error));
+      p.ctx.log.error({ error: errorMessage(error) }, `Processor failed in ${what}.`);
+    }
+  }
+
   /** Lets stateful processors emit or persist open state after the sources stopped and before sinks drain. */
   private async flushProcessors(): Promise<void> {
     const deadline = AbortSignal.timeout(this.config.shutdownTimeoutMs);
     for (const [, p] of this.processors) {
-      if (!p.processor.stop) continue;
-      const puts: Promise<void>[] = [];
-      const pctx: ProcessContext = {
-        ...p.ctx,
-        emitTo: (channels, events) => {
-          p.stats.add('events_emitted_total', events.length * channels.length);
-          for (const c of channels) puts.push(this.channels.get(c)!.putAll(events, deadline));
-        },
-        deadLetter: (event, reason, detail) => void puts.push(this.deadLetters.send(p.stats, [{ event, reason, detail }], deadline)),
-      };
-      try {
-        await p.processor.stop(pctx);
-        await Promise.all(puts);
-      } catch (error) {
-        p.stats.error('stop', errorMessage(error));
-        p.ctx.log.error({ error: errorMessage(error) }, 'Processor failed to flush its state at stop.');
-      }
+      if (p.processor.stop) await this.direct(p, 'stop', (pctx) => p.processor.stop!(pctx), deadline);
     }
   }
 }

@@ -10,7 +10,7 @@
 import { definePlugin, durationSchema, type Sink } from '../../agent/index.ts';
 import { PathTemplate } from './hdfs/path-escapes.ts';
 import { HdfsSink, type HdfsSinkConfig } from './hdfs/sink.ts';
-import { Zone } from './hdfs/time.ts';
+import { Zone } from '../shared/event-time.ts';
 
 export type { HdfsSinkConfig };
 

@@ -7,7 +7,7 @@
  */
 import type { Event } from '../../../agent/index.ts';
 import { compileTemplate } from '../../shared/template.ts';
-import { parseEventTime, Zone } from './time.ts';
+import { parseEventTime, Zone } from '../../shared/event-time.ts';
 
 export type RoundUnit = 'second' | 'minute' | 'hour';
 

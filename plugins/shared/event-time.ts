@@ -1,6 +1,6 @@
 /**
- * Event times for the hdfs sink's bucket paths: a time zone whose UTC offset is computed with Intl once per
- * minute of event time (formatToParts costs microseconds; a batch usually spans one minute), and a parser that
+ * Event times, shared by the hdfs sink (bucket paths) and the windowing processors: a time zone whose UTC offset
+ * is computed with Intl once per minute of event time (formatToParts costs microseconds; a batch usually spans one minute), and a parser that
  * accepts what transaction feeds carry: epoch seconds, milliseconds, microseconds or nanoseconds (told apart by
  * magnitude, as numbers or digit strings) and ISO-8601 date-times. An ISO value without an offset is a wall-clock
  * time in the sink's zone, so the path shows the same hour as the field.
@@ -80,3 +80,5 @@ export function parseEventTime(value: unknown, zone: Zone): number | undefined {
   if (NUMERIC.test(text)) return fromEpochNumber(Number(text));
   return parseIso(text, zone);
 }
+
+export const UTC = new Zone('UTC');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromEpochNumber, parseEventTime, parseIso, Zone } from './time.ts';
+import { fromEpochNumber, parseEventTime, parseIso, Zone } from './event-time.ts';
 
 const utc = new Zone('UTC');
 const T = Date.UTC(2024, 2, 7, 14, 37, 21, 500); // 2024-03-07T14:37:21.500Z
