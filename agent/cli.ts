@@ -9,12 +9,17 @@ import { ConfigError, formatProblem } from './config/problems.ts';
 import { componentSchema } from './config/schemas.ts';
 import { renderPluginDocs } from './docs.ts';
 import { PluginRegistry } from './registry.ts';
+import { replay } from './offline/replay.ts';
+import { runTests } from './offline/test-command.ts';
 import { loadAndValidate, pickAgent, startAgent } from './run.ts';
 import type { ComponentKind } from './types.ts';
 
 const USAGE = `Usage:
   fintrans-agent [run] --conf FILE [--name AGENT]   run one agent (FILE: cwd first, then the package's conf/)
   fintrans-agent validate --conf FILE [--name AGENT] check a configuration; every problem with file:line:column
+  fintrans-agent test --conf FILE [--tests FILE]    run the test cases beside a config (FILE.test.yaml); exit 1 on failure
+  fintrans-agent replay --conf FILE --input GLOB [--source NAME] [--json]
+                                                    back-test a config's processors on stored JSON lines; hits per rule
   fintrans-agent plugins [--json]                   list the available plugins
   fintrans-agent plugins --json-schema KIND/TYPE    print one component's JSON Schema (for editors)
   fintrans-agent docs                               print the plugin reference (Markdown)
@@ -35,6 +40,9 @@ export async function main(argv: string[]): Promise<number> {
         name: { type: 'string', short: 'n' },
         json: { type: 'boolean' },
         'json-schema': { type: 'string' },
+        tests: { type: 'string' },
+        input: { type: 'string', short: 'i', multiple: true },
+        source: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -56,6 +64,13 @@ export async function main(argv: string[]): Promise<number> {
         return await run(values.conf, values.name);
       case 'validate':
         return await validate(values.conf, values.name);
+      case 'test':
+        if (!values.conf) usage('test needs --conf FILE.');
+        return await runTests({ conf: values.conf, name: values.name, tests: values.tests, out: process.stdout });
+      case 'replay':
+        if (!values.conf || !values.input?.length) usage('replay needs --conf FILE and --input GLOB (quoted).');
+        await replay({ conf: values.conf, name: values.name, source: values.source, inputs: values.input, json: values.json, out: process.stdout });
+        return 0;
       case 'plugins':
         return await plugins(values.json ?? false, values['json-schema']);
       case 'docs':
