@@ -126,20 +126,27 @@ async function plugins(json: boolean, schemaOf: string | undefined): Promise<num
 
 async function run(conf: string | undefined, name: string | undefined): Promise<number> {
   if (!conf) usage('run needs --conf FILE (try conf/default.yaml).');
+  // Handlers go in before the agent starts: a SIGTERM while Kafka connects or a channel recovers must still stop
+  // gracefully once started, not kill the process in the middle of a batch.
+  let signals = 0;
+  let pending: string | undefined;
+  let stop: ((sig: string) => void) | undefined;
+  const onSignal = (sig: string) => {
+    if (++signals > 1) {
+      process.stderr.write(`Second ${sig}: exiting without waiting for the drain.\n`);
+      process.exit(1);
+    }
+    if (stop) stop(sig);
+    else pending = sig;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const running = await startAgent({ conf, name });
-  const stopped = new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: string) => {
-      if (++signals > 1) {
-        running.log.warn({ signal: sig }, 'Second signal: exiting without waiting for the drain.');
-        resolve(1);
-        return;
-      }
+  return new Promise<number>((resolve) => {
+    stop = (sig: string) => {
       running.log.info({ signal: sig }, 'Stopping gracefully.');
       running.stop().then(() => resolve(0), (error) => (running.log.error({ error: errorMessage(error) }, 'Stop failed.'), resolve(1)));
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    if (pending) stop(pending);
   });
-  return stopped;
 }
