@@ -1,18 +1,19 @@
 /**
- * Scale-out on Kafka: three agent processes in one consumer group share a 5-partition topic. One is killed with
+ * Several agents. First, examples/flume-setup (seed 003's topology as three agent processes) run with its two
+ * documented commands. Then scale-out on Kafka: three agent processes in one consumer group share a 5-partition topic. One is killed with
  * SIGKILL mid-stream; the other two take over its partitions after the session timeout and keep delivering. The
  * killed agent's durable channel still holds what it had accepted, so it is restarted at the end (as an operator
  * would restart a failed machine) to drain it. Every record is delivered, and the only duplicates are records the
  * killed agent had read but not yet committed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopic, kafka, unique } from './helpers/kafka.ts';
 import { cleanup, readLines, tally, tempDir, waitFor, writeConfig } from './helpers/pipeline.ts';
 import { endpoints, ensureServers } from './servers.ts';
 
-const servers = await ensureServers(['kafka']);
+const servers = await ensureServers(['kafka', 'hdfs', 'influxdb']);
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'fintrans-agent.js');
 const TOTAL = 40_000;
 const PARTITIONS = 5;
@@ -45,6 +46,44 @@ function idsOf(directory: string, includeTemp = false): string[] {
     }
   });
 }
+
+describe.skipIf(!servers.ok)('examples/flume-setup (real Kafka, HDFS and InfluxDB)', () => {
+  it('start.js runs the three agents; show.js sees every transaction in HDFS and in InfluxDB', async () => {
+    const events = 3000;
+    const id = unique('flume-setup');
+    const env = {
+      ...process.env, FLUME_SETUP_NO_SERVERS: '1', FLUME_SETUP_EVENTS: String(events), KAFKA_TOPIC: id, KAFKA_GROUP_PREFIX: id,
+      SPOOL_DIR: join(dir, id, 'spool'), DATA_DIR: join(dir, id, 'data'), HDFS_PATH: `/fta-test/${id}`, INFLUX_MEASUREMENT: id.replace(/-/g, '_'),
+    };
+    const example = resolve(import.meta.dirname, '..', 'examples', 'flume-setup');
+    const child = spawn(process.execPath, [join(example, 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    child.stdout!.on('data', (d) => (logs = (logs + d).slice(-20_000)));
+    child.stderr!.on('data', (d) => (logs = (logs + d).slice(-20_000)));
+    const exited = new Promise((r) => child.on('exit', (code, signal) => r(code ?? signal)));
+    const show = () => JSON.parse(spawnSync(process.execPath, [join(example, 'show.js'), '--json'], { env, encoding: 'utf8' }).stdout) as {
+      hdfs: { records: number; folders: string[] };
+      influxdb: { points: number };
+    };
+    let last = show();
+    try {
+      await waitFor('every transaction in HDFS and InfluxDB', async () => {
+        last = show();
+        return last.hdfs.records >= events && last.influxdb.points >= events;
+      }, 120_000);
+    } catch (error) {
+      console.log(logs, last);
+      throw error;
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(last.hdfs.records).toBe(events);
+    expect(last.influxdb.points).toBe(events);
+    // Folders are the 10-minute buckets of the transactions' own times, spread over the last hour.
+    expect(last.hdfs.folders.length).toBeGreaterThan(1);
+    for (const f of last.hdfs.folders) expect(f).toMatch(new RegExp(`^/fta-test/${id}/\\d{4}-\\d{2}-\\d{2}/\\d{2}[0-5]0$`));
+  });
+});
 
 describe.skipIf(!servers.ok)('scale-out in one consumer group (real broker, agent processes)', () => {
   it('survivors take over a SIGKILLed member\'s partitions; every record delivered, duplicates within its uncommitted batch', async () => {
