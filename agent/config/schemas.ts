@@ -1,7 +1,7 @@
 /**
- * The framework's own schemas: the top level, an agent, and the keys the framework adds to every component of a
- * kind (`type`, `channels`, `channel`, `processors`, `selector`). A component's full schema is its plugin's schema
- * plus these, so one schema validates, fills defaults and documents each component.
+ * The framework's own schemas: the top level, an agent (with its sink groups), and the keys the framework adds to
+ * every component of a kind (`type`, `channels`, `channel`, `processors`, `selector`). A component's full schema is
+ * its plugin's schema plus these, so one schema validates, fills defaults and documents each component.
  */
 import type { ComponentKind, JsonSchema } from '../types.ts';
 import { durationSchema } from './duration.ts';
@@ -62,6 +62,42 @@ const components = (what: string) => ({
   additionalProperties: { type: 'object', required: ['type'], description: `One ${what.toLowerCase()}.` },
 });
 
+/**
+ * A sink group: member sinks that share one channel, where each batch goes to exactly one member (Flume's sink
+ * processors). The type-specific keys have no schema defaults so a key given for the wrong type can be reported;
+ * the resolver fills them.
+ */
+const sinkGroupSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sinks', 'processor'],
+  description: 'One sink group.',
+  properties: {
+    sinks: names('The member sinks. They must all drain the same channel, and a sink may belong to one group only.', 1),
+    processor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      description: 'How the group picks the member that writes each batch.',
+      properties: {
+        type: {
+          enum: ['failover', 'load_balance'],
+          description: 'failover: every batch to the highest-priority live member, a failing one rests in a penalty box; load_balance: batches spread across the members.',
+        },
+        priority: {
+          type: 'object',
+          additionalProperties: { type: 'integer', description: 'The priority of this sink; higher wins.' },
+          description: 'failover: sink name to priority (unique integers, higher wins). Members without one rank below, in list order.',
+        },
+        selector: { enum: ['round_robin', 'random'], description: 'load_balance: the order members are offered batches in (default round_robin).' },
+        backoff: { type: 'boolean', description: 'load_balance: rest a failing member (exponentially, up to maxTimeOut) instead of offering it the next batch (default false).' },
+        maxPenalty: durationSchema('failover: longest rest of a failing member in the penalty box, default 30 s; the rest starts at 1 s (or maxPenalty if smaller) and doubles per consecutive failure.', 's'),
+        maxTimeOut: durationSchema('load_balance with backoff: longest rest of a failing member, default 30 s; the rest starts at 1 s (or maxTimeOut if smaller) and doubles per consecutive failure.', 's'),
+      },
+    },
+  },
+};
+
 export const AGENT_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -71,6 +107,12 @@ export const AGENT_SCHEMA: JsonSchema = {
     processors: components('Processors'),
     channels: components('Channels'),
     sinks: components('Sinks'),
+    sinkGroups: {
+      type: 'object',
+      description: 'Sink groups, by name: sinks sharing one channel where each batch is written by one member (failover or load balancing).',
+      propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+      additionalProperties: sinkGroupSchema,
+    },
     deadLetter: {
       type: 'object',
       additionalProperties: false,

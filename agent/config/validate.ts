@@ -12,7 +12,7 @@ import { nodeAt, positionOf, type LoadedConfig } from './load.ts';
 import { ajvProblems } from './ajv-problems.ts';
 import { ConfigError, didYouMean, type Problem } from './problems.ts';
 import { TOP_SCHEMA, componentSchema } from './schemas.ts';
-import { checkWiring } from './wiring.ts';
+import { checkWiring, resolveSinkGroups } from './wiring.ts';
 
 export interface ResolvedComponent {
   name: string;
@@ -23,12 +23,26 @@ export interface ResolvedComponent {
   config: Readonly<Record<string, any>>;
 }
 
+/** A sink group with its processor's type-specific defaults filled in. */
+export interface ResolvedSinkGroup {
+  name: string;
+  /** Member sink names, in list order. */
+  sinks: string[];
+  type: 'failover' | 'load_balance';
+  /** failover: sink name to priority (higher wins); members without one rank below, in list order. */
+  priority: Record<string, number>;
+  selector: 'round_robin' | 'random';
+  backoff: boolean;
+  maxPenaltyMs: number;
+}
+
 export interface ResolvedAgent {
   name: string;
   sources: ResolvedComponent[];
   processors: ResolvedComponent[];
   channels: ResolvedComponent[];
   sinks: ResolvedComponent[];
+  sinkGroups: ResolvedSinkGroup[];
   deadLetterChannel: string | undefined;
   shutdownTimeoutMs: number;
   tickIntervalMs: number;
@@ -77,6 +91,7 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
       processors: [],
       channels: [],
       sinks: [],
+      sinkGroups: [],
       deadLetterChannel: agent.deadLetter?.channel,
       shutdownTimeoutMs: safeMillis(agent.shutdownTimeout ?? 30),
       tickIntervalMs: Math.max(10, safeMillis(agent.tickInterval ?? 1)),
@@ -113,6 +128,7 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
       }
     }
     for (const p of checkWiring(agent, agentName, resolved)) locate(p.path, p.message);
+    resolved.sinkGroups = resolveSinkGroups(agent.sinkGroups);
     agents[agentName] = resolved;
   }
 

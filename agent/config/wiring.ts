@@ -1,10 +1,12 @@
 /**
- * Checks between components: every reference names a component that exists, every channel is drained, and
- * batchSize ≤ transactionCapacity ≤ capacity along each edge.
+ * Checks between components: every reference names a component that exists, every channel is drained,
+ * batchSize ≤ transactionCapacity ≤ capacity along each edge, and sink groups are made of defined sinks that share
+ * one channel and belong to one group each.
  */
 import { didYouMean } from './problems.ts';
 import type { RawProblem } from './ajv-problems.ts';
-import type { ResolvedAgent } from './validate.ts';
+import { toMillis } from './duration.ts';
+import type { ResolvedAgent, ResolvedSinkGroup } from './validate.ts';
 
 type Body = Record<string, any>;
 
@@ -60,6 +62,7 @@ export function checkWiring(agent: Body, agentName: string, resolved: ResolvedAg
   for (const [name, proc] of Object.entries<Body>(agent.processors ?? {})) {
     if (proc && Array.isArray(proc.emitTo)) proc.emitTo.forEach((c: unknown, i: number) => ref(at('processors', name, 'emitTo', i), c, channels, 'channel'));
   }
+  out.push(...checkSinkGroups(agent, at, ref));
   if (agent.deadLetter?.channel) ref(at('deadLetter', 'channel'), agent.deadLetter.channel, channels, 'channel');
   for (const [name, ch] of Object.entries<Body>(agent.channels ?? {})) {
     if (!ch || typeof ch !== 'object') continue;
@@ -69,4 +72,73 @@ export function checkWiring(agent: Body, agentName: string, resolved: ResolvedAg
     }
   }
   return out;
+}
+
+type Ref = (path: (string | number)[], name: unknown, pool: string[], what: string) => void;
+
+function checkSinkGroups(agent: Body, at: (...p: (string | number)[]) => (string | number)[], ref: Ref): RawProblem[] {
+  const out: RawProblem[] = [];
+  const sinks: Record<string, Body> = agent.sinks && typeof agent.sinks === 'object' ? agent.sinks : {};
+  const memberOf = new Map<string, string>();
+  for (const [group, body] of Object.entries<Body>(agent.sinkGroups ?? {})) {
+    if (!body || typeof body !== 'object' || !Array.isArray(body.sinks)) continue;
+    const members = body.sinks.filter((k: unknown): k is string => typeof k === 'string');
+    let first: string | undefined;
+    body.sinks.forEach((k: unknown, i: number) => {
+      if (typeof k !== 'string') return;
+      ref(at('sinkGroups', group, 'sinks', i), k, Object.keys(sinks), 'sink');
+      const other = memberOf.get(k);
+      if (other !== undefined) out.push({ path: at('sinkGroups', group, 'sinks', i), message: `sink "${k}" is already in group "${other}": a sink may belong to one group only; remove it from one of them.` });
+      else memberOf.set(k, group);
+      const channel = sinks[k]?.channel;
+      if (typeof channel !== 'string') return;
+      if (first === undefined) first = k;
+      else if (channel !== sinks[first]!.channel) {
+        out.push({ path: at('sinks', k, 'channel'), message: `sink "${k}" drains channel "${channel}" but its group "${group}" drains "${sinks[first]!.channel}" (the channel of "${first}"): the sinks of a group share one channel; set channel: ${sinks[first]!.channel}.` });
+      }
+    });
+    const p = body.processor;
+    if (!p || typeof p !== 'object') continue;
+    const wrongType = (key: string, type: string, instead = '') => out.push({ path: at('sinkGroups', group, 'processor', key), message: `${key} applies to ${type} groups only: ${instead || 'remove it'}, or use type: ${type}.` });
+    if (p.type === 'failover') for (const key of ['selector', 'backoff']) if (p[key] !== undefined) wrongType(key, 'load_balance');
+    if (p.type === 'failover' && p.maxTimeOut !== undefined) wrongType('maxTimeOut', 'load_balance', 'a failover group takes maxPenalty');
+    if (p.type === 'load_balance' && p.priority !== undefined) wrongType('priority', 'failover');
+    if (p.type === 'load_balance' && p.maxPenalty !== undefined) wrongType('maxPenalty', 'failover', 'a load_balance group takes maxTimeOut');
+    const seen = new Map<number, string>();
+    for (const [k, v] of Object.entries(p.priority && typeof p.priority === 'object' ? p.priority : {})) {
+      const path = at('sinkGroups', group, 'processor', 'priority', k);
+      if (!members.includes(k)) {
+        const guess = didYouMean(k, members);
+        out.push({ path, message: `priority names sink "${k}", which is not in group "${group}"${guess ? `; did you mean "${guess}"?` : '.'} Members: ${members.join(', ')}.` });
+      }
+      if (typeof v !== 'number') continue;
+      const same = seen.get(v);
+      if (same !== undefined) out.push({ path, message: `priority ${v} of "${k}" equals that of "${same}": failover priorities must be unique, so the order of the members is clear.` });
+      else seen.set(v, k);
+    }
+  }
+  return out;
+}
+
+/** The groups as the runtime builds them, type-specific defaults filled (only read once the config is valid). */
+export function resolveSinkGroups(groups: unknown): ResolvedSinkGroup[] {
+  if (!groups || typeof groups !== 'object') return [];
+  return Object.entries(groups as Record<string, Body>).map(([name, g]) => {
+    const p: Body = g?.processor ?? {};
+    let maxPenaltyMs = 30_000;
+    try {
+      maxPenaltyMs = toMillis((p.type === 'load_balance' ? p.maxTimeOut : p.maxPenalty) ?? 30, 's');
+    } catch {
+      // reported by the schema
+    }
+    return {
+      name,
+      sinks: Array.isArray(g?.sinks) ? [...g.sinks] : [],
+      type: p.type === 'load_balance' ? 'load_balance' : 'failover',
+      priority: { ...(p.priority ?? {}) },
+      selector: p.selector === 'random' ? 'random' : 'round_robin',
+      backoff: p.backoff === true,
+      maxPenaltyMs,
+    };
+  });
 }

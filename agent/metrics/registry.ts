@@ -17,6 +17,8 @@ export class MetricsRegistry {
   private readonly registered = new Set<string>();
   /** Agent-level gauges such as config reload failures. */
   readonly agentGauges = new Map<string, { help: string; value: number }>();
+  /** /status entries beside the components', by Flume-style key (sink groups: `SINKGROUP.<name>`). */
+  readonly statusEntries = new Map<string, () => Record<string, string>>();
 
   constructor(collectDefault = true) {
     if (collectDefault) client.collectDefaultMetrics({ register: this.registry, prefix: 'fintrans_process_' });
@@ -185,6 +187,7 @@ export class MetricsRegistry {
       if (s.lastError) entry.LastError = s.lastError;
       out[`${FLUME_TYPE[s.kind]}.${s.name}`] = entry;
     }
+    for (const [key, read] of this.statusEntries) out[key] = read();
     return out;
   }
 }

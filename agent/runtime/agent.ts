@@ -1,19 +1,22 @@
 /**
  * One running agent: builds its components from validated config through their plugins' factories, starts them
- * (channels, then sinks, then sources), and stops them gracefully in the reverse order: sources stop (in-flight
- * batches are not acknowledged), processors flush their state, sinks drain their channels within shutdownTimeout,
- * then channels close (a durable channel keeps what is left).
+ * (channels, then sinks and sink groups, then sources), and stops them gracefully in the reverse order: sources
+ * stop (in-flight batches are not acknowledged), processors flush their state, sinks drain their channels within
+ * shutdownTimeout, then channels close (a durable channel keeps what is left).
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { ComponentStats } from '../metrics/stats.ts';
-import type { ResolvedAgent, ResolvedComponent } from '../config/validate.ts';
+import type { ResolvedAgent, ResolvedComponent, ResolvedSinkGroup } from '../config/validate.ts';
 import type { Channel, ComponentContext, ComponentKind, ProcessContext, Processor, Sink, Source } from '../types.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { InstrumentedChannel } from './instrumented-channel.ts';
 import { ProcessorChain, type ProcessorInstance } from './processor-chain.ts';
 import { createSelector } from './selector.ts';
+import { createSinkPolicy } from './sink-group.ts';
+import { SinkMember } from './sink-group-member.ts';
+import { SinkGroupStats, registerSinkGroup, unregisterSinkGroup } from './sink-group-stats.ts';
 import { SinkRunner } from './sink-runner.ts';
 import { SourceRunner } from './source-runner.ts';
 
@@ -26,7 +29,11 @@ export interface AgentOptions {
 export class Agent {
   readonly channels = new Map<string, InstrumentedChannel>();
   readonly processors = new Map<string, ProcessorInstance>();
+  /** Runners of the sinks that are in no group. */
   readonly sinks = new Map<string, SinkRunner>();
+  /** One runner per sink group, draining the members' shared channel. */
+  readonly sinkGroups = new Map<string, SinkRunner>();
+  private readonly groupStats: SinkGroupStats[] = [];
   readonly sources = new Map<string, SourceRunner>();
   private readonly controller = new AbortController();
   private deadLetters!: DeadLetters;
@@ -46,6 +53,7 @@ export class Agent {
       // Release what was already built (locks, files) so a corrected config can be started in the same process.
       for (const [, ch] of agent.channels) await ch.stop().catch(() => undefined);
       for (const s of o.metrics.components.filter((c) => c.agent === config.name)) o.metrics.remove(s);
+      for (const g of agent.groupStats) unregisterSinkGroup(o.metrics, g);
       throw error;
     }
     return agent;
@@ -71,17 +79,33 @@ export class Agent {
       const { ctx, stats } = this.context(c, 'processor');
       this.processors.set(c.name, { processor: (await c.def.create(c.config, ctx)) as Processor, ctx, stats });
     }
+    const groupOf = new Map(config.sinkGroups.flatMap((g) => g.sinks.map((k) => [k, g.name] as const)));
+    const members = new Map<string, { member: SinkMember; batchSize: number; channel: string }>();
     for (const c of config.sinks) {
       const { ctx, stats } = this.context(c, 'sink');
       const sink = (await c.def.create(c.config, ctx)) as Sink;
       const batchSize = typeof c.config.batchSize === 'number' ? c.config.batchSize : 100;
-      this.sinks.set(c.name, new SinkRunner({ sink, channel: this.channels.get(c.config.channel)!, batchSize, stats, deadLetters: this.deadLetters, log: ctx.log }));
+      const sinkGroup = groupOf.get(c.name);
+      if (sinkGroup) members.set(c.name, { member: new SinkMember(c.name, sink, stats, ctx.log.child({ sinkGroup })), batchSize, channel: c.config.channel });
+      else this.sinks.set(c.name, new SinkRunner({ sink, channel: this.channels.get(c.config.channel)!, batchSize, stats, deadLetters: this.deadLetters, log: ctx.log }));
     }
+    for (const g of config.sinkGroups) this.sinkGroups.set(g.name, this.group(g, g.sinks.map((k) => members.get(k)!)));
     for (const c of config.sources) {
       const { ctx, stats } = this.context(c, 'source');
       const chain = new ProcessorChain((c.config.processors ?? []).map((p: string) => this.processors.get(p)!), ctx.log);
       this.sources.set(c.name, new SourceRunner({ ctx, stats, create: async (runCtx) => (await c.def.create(c.config, runCtx)) as Source, chain, selector: createSelector(c.config.channels, c.config.selector), channels: this.channels, deadLetters: this.deadLetters, log: ctx.log }));
     }
+  }
+
+  /** A group's runner: its members share one channel (checked at validation) and take its smallest batchSize. */
+  private group(g: ResolvedSinkGroup, members: { member: SinkMember; batchSize: number; channel: string }[]): SinkRunner {
+    const group = new SinkGroupStats(this.config.name, g.name, g.type, g.sinks);
+    registerSinkGroup(this.o.metrics, group);
+    this.groupStats.push(group);
+    const policy = createSinkPolicy(g, (i) => group.penalties[i]!++);
+    const channel = this.channels.get(members[0]!.channel)!;
+    const batchSize = Math.min(...members.map((m) => m.batchSize));
+    return new SinkRunner({ members: members.map((m) => m.member), policy, group, channel, batchSize, deadLetters: this.deadLetters });
   }
 
   async start(): Promise<void> {
@@ -91,11 +115,11 @@ export class Agent {
       ch.stats.startTime = Date.now();
     }
     for (const [, p] of this.processors) (p.stats.state = 'running'), (p.stats.startTime = Date.now());
-    for (const [, s] of this.sinks) await s.start();
+    for (const s of [...this.sinks.values(), ...this.sinkGroups.values()]) await s.start();
     for (const [, p] of this.processors) if (p.processor.tick) this.tickers.push(this.ticker(p));
     for (const [, s] of this.sources) s.start();
     this.started = true;
-    this.o.log.info({ agent: this.config.name, sources: this.sources.size, channels: this.channels.size, sinks: this.sinks.size }, 'Agent started.');
+    this.o.log.info({ agent: this.config.name, sources: this.sources.size, channels: this.channels.size, sinks: this.sinks.size, sinkGroups: this.sinkGroups.size }, 'Agent started.');
   }
 
   /** True while every component runs (a finished finite source counts as healthy). */
@@ -112,7 +136,7 @@ export class Agent {
     await Promise.all([...this.ticking]);
     await this.flushProcessors();
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
-    await Promise.all([...this.sinks.values()].map((s) => s.stop(deadline)));
+    await Promise.all([...this.sinks.values(), ...this.sinkGroups.values()].map((s) => s.stop(deadline)));
     this.controller.abort();
     for (const [name, ch] of this.channels) {
       const left = ch.size();
