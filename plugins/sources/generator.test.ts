@@ -155,7 +155,7 @@ describe('generator shapes', () => {
       expect(Object.keys(d)).toEqual(['transactionId', 'userId', 'amount', 'transactionTime', 'merchantId', 'transactionType', 'location', 'paymentMethod', 'isInternational', 'currency']);
       expect(d.transactionId).toMatch(UUID);
       expect(d.userId).toMatch(/^user_\d+$/);
-      expect(twoDecimals(d.amount) && d.amount > 0).toBe(true);
+      expect(twoDecimals(d.amount) && d.amount > 0 && d.amount < 10_000).toBe(true);
       expect(d.transactionTime).toBe(Math.floor((START_MS + i) / 1000));
       expect(d.merchantId).toMatch(/^merchant_\d+$/);
       expect(['purchase', 'refund']).toContain(d.transactionType);
@@ -166,6 +166,28 @@ describe('generator shapes', () => {
     }
     expect(new Set(list.map((e) => e.data.transactionId)).size).toBe(list.length);
     expect(new Set(list.map((e) => e.data.transactionType))).toEqual(new Set(['purchase', 'refund']));
+  });
+
+  test('each user (finance: account) keeps one home location, and clean amounts stay below 10,000', async () => {
+    for (const [schema, user, place] of [['financial_transactions', 'userId', 'location'], ['finance', 'account_id', 'location_city']] as const) {
+      const home = new Map<string, string>();
+      let repeats = 0;
+      const moved: string[] = [];
+      let maxAmount = 0;
+      for (const e of await events({ schema, count: 100_000, seed: 7, startTime: START })) {
+        const d = e.data;
+        const known = home.get(d[user]);
+        if (known !== undefined) repeats++;
+        if (known !== undefined && known !== d[place]) moved.push(d[user]);
+        home.set(d[user], d[place]);
+        maxAmount = Math.max(maxAmount, d.amount);
+      }
+      expect(moved).toEqual([]);
+      expect(repeats).toBeGreaterThan(2000);
+      expect(maxAmount).toBeLessThan(10_000);
+      // Homes spread over the locations rather than piling onto a few.
+      expect(new Set(home.values()).size).toBe(schema === 'finance' ? 5 : 999);
+    }
   });
 
   test('finance', async () => {

@@ -4,8 +4,11 @@
  * state is four integers, so a batch can be rolled back by copying them.
  */
 
-/** splitmix32 finaliser: spreads a seed's bits so that seeds 1, 2, 3 start in unrelated states. */
-function mix32(x: number): number {
+/**
+ * splitmix32 finaliser: spreads a seed's bits so that seeds 1, 2, 3 start in unrelated states. Also a cheap,
+ * well-mixed hash of small integers (a user's home location).
+ */
+export function mix32(x: number): number {
   x = (x + 0x9e3779b9) | 0;
   x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
   x = Math.imul(x ^ (x >>> 15), 0x735a2d97);
@@ -22,13 +25,17 @@ export class Sfc32 {
   private c: number;
   private d: number;
 
-  /** Any safe integer is a valid seed; both halves of a seed above 2^32 count. */
-  constructor(seed: number) {
+  /**
+   * Any safe integer is a valid seed; both halves of a seed above 2^32 count. `stream` selects one of several
+   * independent sequences of the same seed (stream 0 is the historical one), so a second consumer can draw from
+   * the seed without shifting what the first one draws.
+   */
+  constructor(seed: number, stream = 0) {
     const lo = seed >>> 0;
     const hi = Math.floor(seed / TWO_POW_32) | 0;
     this.a = mix32(lo);
     this.b = mix32(hi ^ 0x6a09e667);
-    this.c = mix32(lo ^ 0xbb67ae85);
+    this.c = mix32(lo ^ 0xbb67ae85 ^ Math.imul(stream, 0x9e3779b9));
     this.d = mix32(hi + 1);
     // The first outputs of a counting generator still correlate with the seed; burning a few decorrelates them.
     for (let i = 0; i < 15; i++) this.next();

@@ -6,9 +6,12 @@
  * Each builder writes the JSON text by concatenation, in the same key order as the object it also returns, so the
  * text equals JSON.stringify(object): sinks that write text never serialize, processors that read fields never
  * parse. Every string is drawn from fixed alphabets without quotes or backslashes, so no escaping is needed.
+ *
+ * Clean data is built not to look like fraud: amounts stay below 10,000 and every user (account) has one home
+ * location derived from its number, so the anomalies planted on top (see anomalies.ts) are the only ones.
  */
 import { Event } from '../../../agent/index.ts';
-import { type Sfc32, uuid } from './prng.ts';
+import { mix32, type Sfc32, uuid } from './prng.ts';
 
 /**
  * The JSON text of cents / 100, identical to String(cents / 100). Formatting a double costs several times more
@@ -30,19 +33,27 @@ export type EventBuilder = (rng: Sfc32, timeMs: number, ingestTime: number) => E
 
 // ------------------------------------------------------------------ financial_transactions
 
+export const LOCATIONS: readonly string[] = Array.from({ length: 999 }, (_, i) => 'location_' + (i + 1));
+
+/** Index into LOCATIONS of a user's home: a hash, so it needs no table and holds for fresh (planted) users too. */
+export function homeLocation(userNumber: number): number {
+  return (mix32(userNumber) >>> 0) % LOCATIONS.length;
+}
+
 const PAYMENT_METHODS = ['credit_card', 'paypal', 'bank_transfer'] as const;
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'SGD'] as const;
 
-function financialTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Event {
+export function financialTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Event {
   const transactionId = uuid(rng);
   // Ranges keep ids within the seed's column widths (userId 12 bytes, merchantId and location 12 bytes) while
   // repeating often enough for per-user and per-merchant aggregation demos to have something to aggregate.
-  const userId = 'user_' + (rng.int(100_000) + 1);
-  const cents = rng.int(1_000_000) + 100; // 1.00 to 10,000.99
+  const userNumber = rng.int(100_000) + 1;
+  const userId = 'user_' + userNumber;
+  const cents = rng.int(999_900) + 100; // 1.00 to 9,999.99: a big-ticket rule at 10,000 only sees planted amounts
   const transactionTime = Math.floor(timeMs / 1000);
   const merchantId = 'merchant_' + (rng.int(999) + 1);
   const transactionType = rng.int(10) === 0 ? 'refund' : 'purchase';
-  const location = 'location_' + (rng.int(999) + 1);
+  const location = LOCATIONS[homeLocation(userNumber)]!;
   const paymentMethod = rng.pick(PAYMENT_METHODS);
   const isInternational = rng.int(5) === 0;
   const currency = rng.pick(CURRENCIES);
@@ -61,14 +72,18 @@ function financialTransaction(rng: Sfc32, timeMs: number, ingestTime: number): E
 // ------------------------------------------------------------------ finance (Generator.py)
 
 const TX_TYPES = ['deposit', 'withdrawal', 'transfer', 'payment'] as const;
-const TX_TYPE_LABELS: Record<string, string> = { deposit: 'Deposit', withdrawal: 'Withdrawal', transfer: 'Transfer', payment: 'Payment' };
+export const TX_TYPE_LABELS: Record<string, string> = { deposit: 'Deposit', withdrawal: 'Withdrawal', transfer: 'Transfer', payment: 'Payment' };
 const FINANCE_CURRENCIES = ['USD', 'EUR', 'JPY', 'GBP'] as const;
 const BRANCHES = ['Main Street', 'Second Avenue', 'Third Boulevard', 'Fourth Square'] as const;
 const GENDERS = ['Male', 'Female', 'Other'] as const;
 const CHANNELS = ['online', 'ATM', 'branch', 'mobile'] as const;
 const STATUSES = ['completed', 'pending', 'failed'] as const;
-const CITIES = ['New York', 'San Francisco', 'London', 'Tokyo', 'Berlin'] as const;
-const COUNTRY_OF: Record<string, string> = { 'New York': 'USA', 'San Francisco': 'USA', London: 'UK', Tokyo: 'Japan', Berlin: 'Germany' };
+export const CITIES = ['New York', 'San Francisco', 'London', 'Tokyo', 'Berlin'] as const;
+export const COUNTRY_OF: Record<string, string> = { 'New York': 'USA', 'San Francisco': 'USA', London: 'UK', Tokyo: 'Japan', Berlin: 'Germany' };
+
+export function homeCity(accountNumber: number): string {
+  return CITIES[(mix32(accountNumber) >>> 0) % CITIES.length]!;
+}
 
 // toISOString costs more than the rest of an event; consecutive events mostly share the second, so only the
 // milliseconds are formatted per event.
@@ -84,9 +99,10 @@ function isoMillis(ms: number): string {
   return isoPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
-function financeTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Event {
+export function financeTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Event {
   const transaction_id = 'T' + (100_000 + rng.int(900_000));
-  const account_id = 'A' + (100_000 + rng.int(900_000));
+  const accountNumber = 100_000 + rng.int(900_000);
+  const account_id = 'A' + accountNumber;
   const transaction_type = rng.pick(TX_TYPES);
   const amountCents = 10_000 + rng.int(490_001); // round(uniform(100, 5000), 2)
   const amountText = centsText(amountCents);
@@ -100,7 +116,7 @@ function financeTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Eve
   const transaction_channel = rng.pick(CHANNELS);
   const transaction_status = rng.pick(STATUSES);
   const merchant_id = transaction_type === 'payment' || transaction_type === 'transfer' ? 'M' + (1000 + rng.int(9000)) : null;
-  const location_city = rng.pick(CITIES);
+  const location_city = homeCity(accountNumber);
   const location_country = COUNTRY_OF[location_city]!;
   const text =
     '{"transaction_id":"' + transaction_id + '","account_id":"' + account_id + '","transaction_type":"' +
@@ -122,7 +138,7 @@ function financeTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Eve
 
 const FINTRANS_CITIES = ['London', 'NYC', 'SF', 'Moscow', 'Tokyo'] as const;
 
-function fintransTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Event {
+export function fintransTransaction(rng: Sfc32, timeMs: number, ingestTime: number): Event {
   const city = rng.pick(FINTRANS_CITIES);
   // A thousand accounts make the same source→target pair recur, which the laundering-detector demo relies on.
   const source = String(rng.int(1000));
@@ -138,3 +154,4 @@ export const BUILDERS: Record<SchemaName, EventBuilder> = {
   finance: financeTransaction,
   fintrans: fintransTransaction,
 };
+
