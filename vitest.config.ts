@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Test files that talk to real servers from the harness. They run one file at a time, after the unit tests:
 // several of them stop and restart a server mid-test, which would disturb another file using it at that moment.
-const integration = ['test/{kafka,influxdb,elasticsearch,grafana,hdfs,processing,flume-compat,scale-out}.test.ts'];
+const integration = ['test/{kafka,kafka-exactly-once,influxdb,elasticsearch,grafana,hdfs,processing,flume-compat,scale-out}.test.ts'];
+// The fault suite (`npm run test:faults`) kills agents and servers on purpose: last, one file at a time.
+const faults = ['test/faults/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -16,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['agent/**/*.test.ts', 'plugins/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
-          exclude: ['node_modules/**', 'dist/**', ...integration],
+          exclude: ['node_modules/**', 'dist/**', ...integration, ...faults],
           sequence: { groupOrder: 0 },
         },
       },
@@ -28,6 +30,16 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: faults,
+          fileParallelism: false,
+          testTimeout: 300_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

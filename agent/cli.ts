@@ -9,6 +9,7 @@ import { ConfigError, formatProblem } from './config/problems.ts';
 import { componentSchema } from './config/schemas.ts';
 import { renderPluginDocs } from './docs.ts';
 import { PluginRegistry } from './registry.ts';
+import { convertCommand } from './config/flume/convert.ts';
 import { replay } from './offline/replay.ts';
 import { runTests } from './offline/test-command.ts';
 import { loadAndValidate, pickAgent, startAgent } from './run.ts';
@@ -20,6 +21,7 @@ const USAGE = `Usage:
   fintrans-agent test --conf FILE [--tests FILE]    run the test cases beside a config (FILE.test.yaml); exit 1 on failure
   fintrans-agent replay --conf FILE --input GLOB [--source NAME] [--json]
                                                     back-test a config's processors on stored JSON lines; hits per rule
+  fintrans-agent convert --conf FILE [--name AGENT]  print a Flume properties file's YAML equivalent
   fintrans-agent plugins [--json]                   list the available plugins
   fintrans-agent plugins --json-schema KIND/TYPE    print one component's JSON Schema (for editors)
   fintrans-agent docs                               print the plugin reference (Markdown)
@@ -71,6 +73,9 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.conf || !values.input?.length) usage('replay needs --conf FILE and --input GLOB (quoted).');
         await replay({ conf: values.conf, name: values.name, source: values.source, inputs: values.input, json: values.json, out: process.stdout });
         return 0;
+      case 'convert':
+        if (!values.conf) usage('convert needs --conf FILE.');
+        return await convertCommand(values.conf, values.name, process.stdout);
       case 'plugins':
         return await plugins(values.json ?? false, values['json-schema']);
       case 'docs':
@@ -100,7 +105,7 @@ function report(error: unknown): number {
 
 async function validate(conf: string | undefined, name: string | undefined): Promise<number> {
   if (!conf) usage('validate needs --conf FILE.');
-  const config = await loadAndValidate(conf);
+  const config = await loadAndValidate(conf, { name });
   const names = name ? [pickAgent(config, name)] : Object.keys(config.agents);
   for (const n of names) {
     const a = config.agents[n]!;

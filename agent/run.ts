@@ -32,9 +32,10 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export async function loadAndValidate(conf: string, options: { env?: NodeJS.ProcessEnv; registry?: PluginRegistry; cwd?: string } = {}): Promise<ResolvedConfig> {
+/** `name` limits a Flume properties file's translation to that agent, so a problem in another agent does not block it. */
+export async function loadAndValidate(conf: string, options: { env?: NodeJS.ProcessEnv; registry?: PluginRegistry; cwd?: string; name?: string } = {}): Promise<ResolvedConfig> {
   const file = resolveConfPath(conf, options.cwd);
-  const loaded = loadConfig(file, options.env);
+  const loaded = loadConfig(file, options.env, options.name);
   return validateConfig(loaded, options.registry);
 }
 

@@ -7,7 +7,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { AgentError, ErrorCodes } from '../errors.ts';
-import { ConfigError, type Problem } from './problems.ts';
+import { looksLikeFlume, loadFlumeConfig } from './flume/loader.ts';
+import { ConfigError, formatProblem, type Problem } from './problems.ts';
 
 export interface LoadedConfig {
   file: string;
@@ -18,6 +19,8 @@ export interface LoadedConfig {
   value: unknown;
   /** Values that came from the environment, so they can be redacted when printed. */
   envValues: Set<string>;
+  /** What a Flume file's translation adapted (each at its .conf line); absent for YAML files. */
+  warnings?: Problem[];
 }
 
 /** The package's own conf/ folder, for `--conf kafka-hdfs.yaml` from anywhere. */
@@ -45,17 +48,25 @@ export function positionOf(lines: LineCounter, node: Node | null | undefined): {
   return { line, col };
 }
 
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/** `name` picks the agent of a Flume file to translate (Flume reads only that one); YAML files ignore it. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, name?: string): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new AgentError(ErrorCodes.CONFIG_NOT_FOUND, `Cannot read configuration file ${file}: ${(error as Error).message}`);
   }
-  return parseConfigText(text, file, env);
+  const loaded = parseConfigText(text, file, env, name);
+  for (const w of loaded.warnings ?? []) process.emitWarning(formatProblem(w), 'FlumeConfigWarning');
+  return loaded;
 }
 
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/** A YAML configuration, or a Flume properties file (by extension or content), translated with .conf positions. */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, name?: string): LoadedConfig {
+  return looksLikeFlume(file, text) ? loadFlumeConfig(text, file, env, name, parseYamlText) : parseYamlText(text, file, env);
+}
+
+function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv): LoadedConfig {
   const problems: Problem[] = [];
   const envValues = new Set<string>();
   // Substitution is textual, line by line, before parsing, so `${X}` works anywhere a value can stand (flow maps
