@@ -28,6 +28,12 @@ export interface SourceRunnerOptions {
 
 export class SourceRunner {
   private readonly controller = new AbortController();
+  /**
+   * Aborted only when a stop's timeout runs out. A batch that already went through the processors keeps putting
+   * until then (the sinks still drain while sources stop), so stateful processors never count a batch the channels
+   * did not take: a stop that abandoned it would have it re-read, and counted again, after the restart.
+   */
+  private readonly drain = new AbortController();
   private loop: Promise<void> | undefined;
   private source: Source | undefined;
 
@@ -75,7 +81,7 @@ export class SourceRunner {
       emit: (events) => this.emit(events),
       deadLetter: (events, reason, detail) => {
         this.o.stats.add('read_failures_total', events.length);
-        void this.o.deadLetters.send(this.o.stats, events.map((event) => ({ event, reason, detail })), this.signal);
+        void this.o.deadLetters.send(this.o.stats, events.map((event) => ({ event, reason, detail })), this.drain.signal);
       },
     };
   }
@@ -88,9 +94,10 @@ export class SourceRunner {
     stats.add('events_received_total', input.length);
     stats.add('batches_received_total');
     const { events, derived, rejected } = await chain.run(input);
-    await this.sendRejected(rejected);
+    const signal = this.drain.signal;
+    await this.sendRejected(rejected, signal);
     const { required, optional, unrouted } = selector(events);
-    if (unrouted?.length) await this.o.deadLetters.send(stats, unrouted.map((event) => ({ event, reason: 'unrouted', detail: 'no selector mapping and no default channel for this event' })), this.signal);
+    if (unrouted?.length) await this.o.deadLetters.send(stats, unrouted.map((event) => ({ event, reason: 'unrouted', detail: 'no selector mapping and no default channel for this event' })), signal);
     for (const [channel, list] of derived) {
       const existing = required.get(channel);
       required.set(channel, existing ? [...existing, ...list] : list);
@@ -100,7 +107,7 @@ export class SourceRunner {
       stats.add('channel_write_failures_total');
       log.debug({ error: errorMessage(error) }, 'Channel full; backing off.');
     };
-    for (const [name, list] of pending) await channels.get(name)!.putAll(list, this.signal, onRetry);
+    for (const [name, list] of pending) await channels.get(name)!.putAll(list, signal, onRetry);
     for (const [name, list] of optional) {
       try {
         const tx = channels.get(name)!.beginPut();
@@ -119,8 +126,8 @@ export class SourceRunner {
     stats.batchDuration.observe((performance.now() - started) / 1000);
   }
 
-  private async sendRejected(rejected: Map<ComponentStats, Rejected[]>): Promise<void> {
-    for (const [procStats, list] of rejected) await this.o.deadLetters.send(procStats, list, this.signal);
+  private async sendRejected(rejected: Map<ComponentStats, Rejected[]>, signal: AbortSignal): Promise<void> {
+    for (const [procStats, list] of rejected) await this.o.deadLetters.send(procStats, list, signal);
   }
 
   private async closeSource(): Promise<void> {
@@ -133,14 +140,16 @@ export class SourceRunner {
   }
 
   /**
-   * Stops the source: in-flight emits are abandoned (not acknowledged) and the source is closed. A source that
-   * ignores the abort cannot hold the agent's stop beyond `timeoutMs`.
+   * Stops the source: it reads no more, a batch already processed finishes its put (the sinks still drain), and
+   * the source is closed. Within `timeoutMs` at most: then the put is abandoned (not acknowledged) and a source
+   * that ignores the abort is closed anyway.
    */
   async stop(timeoutMs = 30_000): Promise<void> {
     this.controller.abort();
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([this.loop?.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
     clearTimeout(timer);
+    this.drain.abort();
     if (late) this.o.log.error({ timeoutMs }, 'Source did not return from run() after the stop signal; closing it anyway.');
     await this.closeSource();
     if (this.o.stats.state !== 'failed') this.o.stats.state = 'stopped';
