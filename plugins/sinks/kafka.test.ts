@@ -28,6 +28,24 @@ describe('kafka sink configuration', () => {
   });
 });
 
+describe('kafka sink exactlyOnce configuration', () => {
+  it('needs the idempotent producer and acks all, and owns the producer\'s transactional options', async () => {
+    expect(await problems(conf('topic: t, exactlyOnce: true'))).toBe('');
+    expect(await problems(conf('topic: t, exactlyOnce: true, transactionalId: orders-host1, eventsWithoutOffsets: send'))).toBe('');
+    expect(await problems(conf('topic: t, exactlyOnce: true, idempotent: false'))).toMatch(/exactlyOnce needs the idempotent producer: remove idempotent: false/);
+    expect(await problems(conf('topic: t, exactlyOnce: true, acks: 1, idempotent: false'))).toMatch(/exactlyOnce needs acks: all .*remove acks: 1/);
+    expect(await problems(conf('topic: t, exactlyOnce: true, producer: { transactionalId: x, maxInFlightRequests: 5 }'))).toMatch(
+      /exactlyOnce sets producer.transactionalId itself \(use the transactionalId key\)[^]*exactlyOnce sets producer.maxInFlightRequests itself/,
+    );
+  });
+
+  it('refuses the exactlyOnce keys without exactlyOnce, and unknown eventsWithoutOffsets values', async () => {
+    expect(await problems(conf('topic: t, transactionalId: x'))).toMatch(/transactionalId is used only with exactlyOnce: true/);
+    expect(await problems(conf('topic: t, eventsWithoutOffsets: send'))).toMatch(/eventsWithoutOffsets applies only with exactlyOnce: true/);
+    expect(await problems(conf('topic: t, exactlyOnce: true, eventsWithoutOffsets: drop'))).toMatch(/must be one of "reject", "send"/);
+  });
+});
+
 describe('kafka errors', () => {
   it('treats only record- or topic-level broker errors as permanent, wherever they sit in the cause chain', () => {
     expect(isPermanentRecordError({ type: 'MESSAGE_TOO_LARGE' })).toBe(true);

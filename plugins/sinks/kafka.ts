@@ -2,12 +2,18 @@
  * The `kafka` sink: one sendBatch per channel batch, acknowledged by the brokers (acks=all by default, idempotent
  * producer) before the channel commits. A failure rolls the batch back; a record the broker refuses for good
  * (too large, invalid topic) is isolated by splitting the batch and goes to dead letters instead of blocking.
+ * With `exactlyOnce` each batch is a producer transaction that also commits the source's offsets
+ * (./kafka/transactional.ts).
  */
 import kafkajs, { type Message, type Producer } from 'kafkajs';
-import { AgentError, definePlugin, type Event, type WriteResult } from '../../agent/index.ts';
+import { definePlugin } from '../../agent/index.ts';
 import { connectionSchema, createKafka, type ConnectionConfig } from '../shared/kafka-client.ts';
 import { COMPRESSION } from '../shared/kafka-codecs.ts';
 import { compileTemplate } from '../shared/template.ts';
+import { isPermanentRecordError, type Item, type Rejected, TOPIC_NAME, toRecord, topicMessages, transient } from './kafka/records.ts';
+import { transactionalWriter } from './kafka/transactional.ts';
+
+export { isPermanentRecordError } from './kafka/records.ts';
 
 interface KafkaSinkConfig extends ConnectionConfig {
   topic: string;
@@ -21,30 +27,15 @@ interface KafkaSinkConfig extends ConnectionConfig {
   maxMessageBytes: number;
   createTopics?: { partitions: number; replicationFactor: number };
   producer: Record<string, unknown>;
+  /** Optional for callers that build the config by hand; validation fills in the defaults. */
+  exactlyOnce?: boolean;
+  transactionalId?: string;
+  eventsWithoutOffsets?: 'reject' | 'send';
 }
 
 const { Partitioners } = kafkajs;
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
-/** Broker error types that concern a record or topic and will never succeed on retry. */
-const PERMANENT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS']);
-
-/**
- * kafkajs marks "retries exhausted" as non-retriable even when the cause was a lost connection, so the decision is
- * made here from the broker's error type anywhere in the cause chain; everything else is transient.
- */
-export function isPermanentRecordError(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== 'object' || depth > 5) return false;
-  const e = error as { type?: string; originalError?: unknown; cause?: unknown; errors?: unknown[] };
-  if (e.type && PERMANENT.has(e.type)) return true;
-  return [e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])].some((c) => isPermanentRecordError(c, depth + 1));
-}
-
-function transient(error: unknown): AgentError {
-  return new AgentError('FTA_KAFKA_SEND', `Kafka send failed: ${(error as Error).message}`, { retriable: true, cause: error });
-}
-
-type Rejected = NonNullable<WriteResult['rejected']>;
+/** Producer options exactlyOnce sets itself. */
+const TRANSACTIONAL_KEYS = ['transactionalId', 'idempotent', 'maxInFlightRequests'];
 
 export default definePlugin<'sink', KafkaSinkConfig>({
   kind: 'sink',
@@ -77,23 +68,93 @@ export default definePlugin<'sink', KafkaSinkConfig>({
         },
       },
       producer: { type: 'object', default: {}, description: 'Extra kafkajs producer options (e.g. { "transactionTimeout": 30000 }).' },
+      exactlyOnce: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Kafka to Kafka exactly once: each batch is one producer transaction holding its records and the consumed offsets of the ' +
+          'kafka source (offsetCommit: sink) that read them, so read_committed consumers see every record once across crashes. ' +
+          'Only this sink may drain its channel, and only one exactlyOnce sink may get a given consumer group; the source and this ' +
+          'sink must use the same cluster.',
+      },
+      transactionalId: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Transactional id of the exactlyOnce producer; default fintrans.<agent>.<sink>. Keep it stable across restarts (the new ' +
+          'producer fences the killed one and ends its open transaction) and distinct per running instance: give each instance of a ' +
+          'scaled-out agent its own, e.g. "orders-${HOSTNAME}".',
+      },
+      eventsWithoutOffsets: {
+        enum: ['reject', 'send'],
+        default: 'reject',
+        description:
+          'exactlyOnce only: events that did not come from a kafka source with offsetCommit: sink (no kafka.groupId header). reject: ' +
+          'dead letters, reason no-source-offset. send: written in the same transaction but with no offsets to commit, so at-least-once.',
+      },
     },
   },
   lint(config) {
-    return config.idempotent && config.acks !== 'all' ? [{ key: 'acks', message: `acks ${config.acks} needs idempotent: false (the idempotent producer requires acks: all).` }] : [];
+    const problems: { key: string; message: string }[] = [];
+    if (config.idempotent && config.acks !== 'all') problems.push({ key: 'acks', message: `acks ${config.acks} needs idempotent: false (the idempotent producer requires acks: all).` });
+    if (config.exactlyOnce) {
+      if (!config.idempotent) problems.push({ key: 'idempotent', message: 'exactlyOnce needs the idempotent producer: remove idempotent: false.' });
+      if (config.acks !== 'all') problems.push({ key: 'acks', message: `exactlyOnce needs acks: all (a transaction commits only records every replica holds): remove acks: ${config.acks}.` });
+      for (const k of TRANSACTIONAL_KEYS) if (k in config.producer) problems.push({ key: 'producer', message: `exactlyOnce sets producer.${k} itself${k === 'transactionalId' ? ' (use the transactionalId key)' : ''}: remove it.` });
+    } else {
+      if (config.transactionalId !== undefined) problems.push({ key: 'transactionalId', message: 'transactionalId is used only with exactlyOnce: true: set exactlyOnce or remove it.' });
+      if (config.eventsWithoutOffsets === 'send') problems.push({ key: 'eventsWithoutOffsets', message: 'eventsWithoutOffsets applies only with exactlyOnce: true: set exactlyOnce or remove it.' });
+    }
+    return problems;
   },
   create(config, ctx) {
     const kafka = createKafka(config, ctx);
     const topicOf = compileTemplate(config.topic);
     if (topicOf.constant !== undefined && !TOPIC_NAME.test(topicOf.constant)) throw new Error(`"${config.topic}" is not a valid Kafka topic name (letters, digits, . _ - up to 249).`);
+    const records = { topic: config.topic, topicOf, format: config.format, maxMessageBytes: config.maxMessageBytes, key: config.key, headers: config.headers };
     const acks = config.acks === 'all' ? -1 : config.acks;
     const compression = COMPRESSION[config.compression];
-    let producer: Producer | undefined;
 
+    async function createTopic(): Promise<void> {
+      if (!config.createTopics || !topicOf.constant) return;
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = await admin.listTopics();
+        if (!existing.includes(topicOf.constant)) {
+          await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topicOf.constant, numPartitions: config.createTopics.partitions, replicationFactor: config.createTopics.replicationFactor }] });
+          ctx.log.info({ topic: topicOf.constant, partitions: config.createTopics.partitions }, 'Created topic.');
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    }
+
+    if (config.exactlyOnce) {
+      const writer = transactionalWriter({
+        kafka,
+        ctx,
+        transactionalId: config.transactionalId ?? `fintrans.${ctx.agent}.${ctx.name}`,
+        producerOptions: config.producer,
+        compression,
+        withoutOffsets: config.eventsWithoutOffsets ?? 'reject',
+        toRecord: (event) => toRecord(records, event),
+      });
+      return {
+        async start() {
+          await createTopic();
+          await writer.start();
+        },
+        write: (events) => writer.write(events),
+        stop: () => writer.stop(),
+      };
+    }
+
+    let producer: Producer | undefined;
     const send = (topicMessages: { topic: string; messages: Message[] }[]) => producer!.sendBatch({ topicMessages, acks, compression });
 
     /** Splits a group until the record the broker refuses for good is found. */
-    async function isolate(topic: string, items: { event: Event; message: Message }[], rejected: Rejected): Promise<void> {
+    async function isolate(topic: string, items: Item[], rejected: Rejected): Promise<void> {
       try {
         await send([{ topic, messages: items.map((i) => i.message) }]);
       } catch (error) {
@@ -112,56 +173,24 @@ export default definePlugin<'sink', KafkaSinkConfig>({
       async start() {
         producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: config.idempotent, maxInFlightRequests: config.idempotent ? 1 : 5, allowAutoTopicCreation: false, ...config.producer });
         await producer.connect();
-        if (config.createTopics && topicOf.constant) {
-          const admin = kafka.admin();
-          await admin.connect();
-          try {
-            const existing = await admin.listTopics();
-            if (!existing.includes(topicOf.constant)) {
-              await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topicOf.constant, numPartitions: config.createTopics.partitions, replicationFactor: config.createTopics.replicationFactor }] });
-              ctx.log.info({ topic: topicOf.constant, partitions: config.createTopics.partitions }, 'Created topic.');
-            }
-          } finally {
-            await admin.disconnect();
-          }
-        }
+        await createTopic();
       },
       async write(events) {
         const rejected: Rejected = [];
-        const groups = new Map<string, { event: Event; message: Message }[]>();
+        const items: Item[] = [];
         for (const event of events) {
-          const topic = topicOf(event);
-          if (topic === undefined || !TOPIC_NAME.test(topic)) {
-            rejected.push({ event, reason: 'invalid-topic', detail: `topic "${config.topic}" resolved to ${topic === undefined ? 'nothing (a header or field is missing)' : `"${topic}"`}` });
-            continue;
-          }
-          const value = config.format === 'raw' ? Buffer.from(event.bytes) : event.text;
-          const size = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
-          if (size > config.maxMessageBytes) {
-            rejected.push({ event, reason: 'too-large', detail: `${size} bytes > maxMessageBytes ${config.maxMessageBytes}` });
-            continue;
-          }
-          const message: Message = { value };
-          if (config.key) {
-            const k = event.field(config.key);
-            if (k !== undefined && k !== null) message.key = String(k);
-          }
-          if (config.headers.length) {
-            const h: Record<string, string> = {};
-            for (const name of config.headers) if (event.headers[name] !== undefined) h[name] = event.headers[name]!;
-            message.headers = h;
-          }
-          const g = groups.get(topic);
-          if (g) g.push({ event, message });
-          else groups.set(topic, [{ event, message }]);
+          const r = toRecord(records, event);
+          if ('reason' in r) rejected.push({ event, reason: r.reason, detail: r.detail });
+          else items.push(r);
         }
-        if (groups.size === 0) return { rejected };
+        if (items.length === 0) return { rejected };
+        const batches = topicMessages(items);
         try {
-          await send([...groups].map(([topic, items]) => ({ topic, messages: items.map((i) => i.message) })));
+          await send(batches);
         } catch (error) {
           if (!isPermanentRecordError(error)) throw transient(error);
           // Some record or topic is refused for good: find it, deliver the rest.
-          for (const [topic, items] of groups) await isolate(topic, items, rejected);
+          for (const { topic } of batches) await isolate(topic, items.filter((i) => i.topic === topic), rejected);
         }
         return { rejected };
       },
@@ -171,4 +200,3 @@ export default definePlugin<'sink', KafkaSinkConfig>({
     };
   },
 });
-

@@ -3,10 +3,14 @@
  * (at-least-once: a crash redelivers, never loses). A full channel makes `emit` wait, which holds the partition's
  * batch (heartbeats continue), so nothing piles up in memory. Records that cannot be decoded go to dead letters
  * with their topic, partition and offset, and never stall the partition.
+ *
+ * With `offsetCommit: sink` the source commits nothing: it stamps each event for an `exactlyOnce` Kafka sink of the
+ * same agent, which commits the offsets inside its producer transaction (see ./kafka/handoff.ts).
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { definePlugin, errorMessage, Event, type Headers } from '../../agent/index.ts';
+import { AgentError, definePlugin, ErrorCodes, errorMessage, Event, type Headers } from '../../agent/index.ts';
 import { connectionSchema, createKafka, type ConnectionConfig } from '../shared/kafka-client.ts';
+import { beginEpoch, endEpoch, EPOCH_HEADER, formatPosition, GROUP_HEADER, POSITION_HEADER, sinksReady } from './kafka/handoff.ts';
 
 interface KafkaSourceConfig extends ConnectionConfig {
   topics?: string[];
@@ -23,6 +27,8 @@ interface KafkaSourceConfig extends ConnectionConfig {
   keyHeader: string;
   timestampHeader: string;
   consumer: Record<string, unknown>;
+  /** Optional for callers that build the config by hand; validation fills in 'source'. */
+  offsetCommit?: 'source' | 'sink';
 }
 
 const header = (description: string, def: string) => ({ type: 'string', default: def, description: `${description} Empty: not set.` });
@@ -53,12 +59,28 @@ export default definePlugin<'source', KafkaSourceConfig>({
       keyHeader: header('Header for the record key (when the record has one).', 'key'),
       timestampHeader: header('Header for the record timestamp (epoch milliseconds).', 'timestamp'),
       consumer: { type: 'object', default: {}, description: 'Extra kafkajs consumer options, e.g. { "sessionTimeout": 30000, "maxBytesPerPartition": 1048576 }.' },
+      offsetCommit: {
+        enum: ['source', 'sink'],
+        default: 'source',
+        description:
+          'Who commits the consumed offsets. source: this source, after the channel commit (at-least-once). sink: a kafka sink with ' +
+          'exactlyOnce: true in the same agent commits them inside its producer transaction (exactly once, Kafka to Kafka); the source ' +
+          'then waits for that sink at start and stamps each event with the headers kafka.groupId, kafka.position (topic/partition/offset) ' +
+          'and kafka.epoch, which processors must leave alone.',
+      },
     },
+  },
+  lint(config) {
+    return config.offsetCommit === 'sink' && config.consumer.readUncommitted
+      ? [{ key: 'consumer', message: 'offsetCommit: sink reads only committed records (records of aborted transactions must not pass): remove consumer.readUncommitted.' }]
+      : [];
   },
   create(config, ctx) {
     const kafka = createKafka(config, ctx);
     const subscription = config.topicsRegex ? [new RegExp(config.topicsRegex)] : config.topics!;
+    const sinkCommits = config.offsetCommit === 'sink';
     let consumer: Consumer | undefined;
+    let epoch: string | undefined;
 
     const toEvent = (topic: string, partition: number, m: KafkaMessage): Event | { bad: Event; reason: string; detail: string } => {
       const h: Headers = {};
@@ -67,6 +89,11 @@ export default definePlugin<'source', KafkaSourceConfig>({
       if (config.offsetHeader) h[config.offsetHeader] = m.offset;
       if (config.keyHeader && m.key) h[config.keyHeader] = m.key.toString();
       if (config.timestampHeader) h[config.timestampHeader] = m.timestamp;
+      if (sinkCommits) {
+        h[GROUP_HEADER] = config.groupId;
+        h[POSITION_HEADER] = formatPosition(topic, partition, m.offset);
+        h[EPOCH_HEADER] = epoch ?? '';
+      }
       const value = m.value ?? Buffer.alloc(0);
       if (config.format === 'raw') return Event.fromBytes(value, h);
       const text = value.toString('utf8');
@@ -80,12 +107,26 @@ export default definePlugin<'source', KafkaSourceConfig>({
 
     return {
       async run(run) {
+        if (sinkCommits) {
+          const sinks = await sinksReady(ctx.agent, run.signal);
+          if (run.signal.aborted) return;
+          if (sinks === 0) throw new AgentError(ErrorCodes.CONFIG_INVALID, `offsetCommit: sink leaves the offsets of group "${config.groupId}" to a kafka sink with exactlyOnce: true, and agent "${ctx.agent}" has none: add one, or set offsetCommit: source.`);
+        }
         consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: config.batchDurationMillis, ...config.consumer });
         const crashed = new Promise<never>((_, reject) => {
           consumer!.on(consumer!.events.CRASH, (e) => {
+            if (sinkCommits) endEpoch(epoch); // kafkajs restarts the consumer, which re-reads from the committed offsets
             if (!(e.payload as { restart?: boolean }).restart) reject(e.payload.error);
           });
         });
+        if (sinkCommits) {
+          // Every join re-reads from the committed offsets, so what the previous epoch put in the channel is stale.
+          consumer.on(consumer.events.REBALANCING, () => endEpoch(epoch));
+          consumer.on(consumer.events.GROUP_JOIN, () => {
+            endEpoch(epoch);
+            epoch = beginEpoch();
+          });
+        }
         await consumer.connect();
         await consumer.subscribe({ topics: subscription, fromBeginning: config.startFrom === 'earliest' });
         await consumer.run({
@@ -112,7 +153,7 @@ export default definePlugin<'source', KafkaSourceConfig>({
               }
               const last = slice[slice.length - 1]!.offset;
               resolveOffset(last);
-              await consumer!.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+              if (!sinkCommits) await consumer!.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
               await heartbeat();
             }
           },
@@ -121,10 +162,13 @@ export default definePlugin<'source', KafkaSourceConfig>({
         try {
           await Promise.race([aborted, crashed]);
         } finally {
+          // Once this member leaves, others may own its partitions: what it put in the channel must not be written.
+          endEpoch(epoch);
           await consumer.disconnect().catch(() => undefined);
         }
       },
       async close() {
+        endEpoch(epoch);
         await consumer?.disconnect().catch(() => undefined);
       },
     };
