@@ -37,15 +37,17 @@ export class OfflinePipeline {
   }
 
   /**
-   * Builds the agent's processors. A processor's `stateDir` (the convention for where state is persisted across
-   * restarts) is pointed at `scratchDir`, so a test or replay never reads or overwrites the real pipeline's state.
+   * Builds the agent's processors without their `stateDir` (the convention for where state is persisted across
+   * restarts): a test or replay never reads or overwrites the real pipeline's state, and a stop emits open windows
+   * (marked partial) instead of persisting them, so they can be checked.
    */
-  static async create(agent: ResolvedAgent, configDir: string, log: Logger, scratchDir: string): Promise<OfflinePipeline> {
+  static async create(agent: ResolvedAgent, configDir: string, log: Logger): Promise<OfflinePipeline> {
     const metrics = new MetricsRegistry(false);
     const controller = new AbortController();
     const processors = new Map<string, ProcessorInstance>();
     for (const original of agent.processors) {
-      const c = 'stateDir' in original.config ? { ...original, config: Object.freeze({ ...original.config, stateDir: scratchDir }) } : original;
+      const { stateDir: _persisted, ...config } = original.config;
+      const c = 'stateDir' in original.config ? { ...original, config: Object.freeze(config) } : original;
       const stats = metrics.component(agent.name, c.name, 'processor', c.type);
       const ctx: ComponentContext = {
         agent: agent.name, name: c.name, kind: 'processor', type: c.type, configDir, metrics: stats, signal: controller.signal,

@@ -4,10 +4,9 @@
  * output is counted, not kept, so a month of history replays in bounded memory. Lines that are not JSON are counted
  * as dead letters with reason "not-json", as the spooldir source would.
  */
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { glob } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentError, ErrorCodes } from '../errors.ts';
 import { Event } from '../event.ts';
@@ -63,42 +62,37 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
   const config = await loadAndValidate(o.conf, { cwd: o.cwd });
   const agent = config.agents[pickAgent(config, o.name)]!;
   const files = await inputFiles(o.inputs, o.cwd ?? process.cwd());
-  const scratch = mkdtempSync(join(tmpdir(), 'fta-replay-state-'));
   const report: ReplayReport = { files: files.length, events: 0, hits: {}, channels: {}, deadLetters: {} };
-  try {
-    const pipeline = await OfflinePipeline.create(agent, config.dir, silentLogger(), scratch);
-    const entry = { source: o.source ?? pipeline.defaultSource() };
-    const batchSize = o.batchSize ?? 1000;
-    for (const file of files) {
-      let batch: Event[] = [];
-      const flush = async () => {
-        if (batch.length) await pipeline.feed(entry, batch);
-        batch = [];
-        tally(report, pipeline.drain(), pipeline.deadLetterChannel);
-      };
-      let first = true;
-      for await (let line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-        if (first && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-        first = false;
-        if (line.trim() === '') continue;
-        report.events++;
-        let data: unknown;
-        try {
-          data = JSON.parse(line);
-        } catch {
-          report.deadLetters['not-json'] = (report.deadLetters['not-json'] ?? 0) + 1;
-          continue;
-        }
-        batch.push(new Event({ file }, line, data));
-        if (batch.length >= batchSize) await flush();
+  const pipeline = await OfflinePipeline.create(agent, config.dir, silentLogger());
+  const entry = { source: o.source ?? pipeline.defaultSource() };
+  const batchSize = o.batchSize ?? 1000;
+  for (const file of files) {
+    let batch: Event[] = [];
+    const flush = async () => {
+      if (batch.length) await pipeline.feed(entry, batch);
+      batch = [];
+      tally(report, pipeline.drain(), pipeline.deadLetterChannel);
+    };
+    let first = true;
+    for await (let line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      if (first && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      first = false;
+      if (line.trim() === '') continue;
+      report.events++;
+      let data: unknown;
+      try {
+        data = JSON.parse(line);
+      } catch {
+        report.deadLetters['not-json'] = (report.deadLetters['not-json'] ?? 0) + 1;
+        continue;
       }
-      await flush();
+      batch.push(new Event({ file }, line, data));
+      if (batch.length >= batchSize) await flush();
     }
-    await pipeline.stop();
-    tally(report, pipeline.drain(), pipeline.deadLetterChannel);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    await flush();
   }
+  await pipeline.stop();
+  tally(report, pipeline.drain(), pipeline.deadLetterChannel);
   o.out.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : render(report, agent.name));
   return report;
 }

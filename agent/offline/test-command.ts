@@ -3,9 +3,6 @@
  * real processors (no source, channel, sink or server is started), prints a diff for every failed expectation and
  * exits 1 when any case fails. Each case starts from fresh processor state.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Event } from '../event.ts';
 import { errorMessage } from '../errors.ts';
 import { silentLogger } from '../log.ts';
@@ -66,14 +63,11 @@ export async function runTests(o: TestOptions): Promise<number> {
   const agent = config.agents[pickAgent(config, o.name ?? testFile.agent)]!;
   let failed = 0;
   for (const [i, t] of testFile.tests.entries()) {
-    const scratch = mkdtempSync(join(tmpdir(), 'fta-test-state-'));
     let failures: string[];
     try {
-      failures = await runCase(await OfflinePipeline.create(agent, config.dir, silentLogger(), scratch), t);
+      failures = await runCase(await OfflinePipeline.create(agent, config.dir, silentLogger()), t);
     } catch (error) {
       failures = [`error: ${errorMessage(error)}`];
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
     }
     const at = testFile.positions[i]?.line ? ` (${testFile.file}:${testFile.positions[i]!.line})` : '';
     if (failures.length === 0) {
