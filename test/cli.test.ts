@@ -23,7 +23,7 @@ describe('fintrans-agent CLI', () => {
   it('validates the shipped default config, found through the package conf/ folder from any directory', () => {
     const r = cli(['validate', '--conf', 'default.yaml'], { cwd: tempDir() });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^OK .*default\.yaml: agent "agent": 2 sources, 2 processors, 3 channels, 3 sinks\./);
+    expect(r.stdout).toMatch(/^OK .*default\.yaml: agent "agent": 2 sources, 4 processors, 6 channels, 6 sinks\./);
     expect(r.status).toBe(0);
   });
 
@@ -116,5 +116,30 @@ describe('fintrans-agent CLI', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(readLines(join(dir, 'out'))).toHaveLength(20);
+  });
+  it('test runs the cases beside a config (exit 0), and exits 1 with a diff when one fails', () => {
+    const ok = cli(['test', '--conf', 'fintrans-processing.yaml'], { cwd: tempDir() });
+    expect(ok.stdout).toMatch(/^ok {3}seed 004's laundering detector/m);
+    expect(ok.stdout).toMatch(/\d+ passed, 0 failed/);
+    expect(ok.status).toBe(0);
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFileSync(join(dir, 'wrong.test.yaml'), 'agent: processing\ntests:\n  - name: expects too little\n    source: transactions\n    input: [ { transactionId: x } ]\n    expect: { dlq: [] }\n');
+    const failed = cli(['test', '--conf', 'fintrans-processing.yaml', '--tests', join(dir, 'wrong.test.yaml')]);
+    expect(failed.stdout).toMatch(/FAIL expects too little \(.*wrong\.test\.yaml:3\)/);
+    expect(failed.stdout).toMatch(/dlq: expected exactly 0 events, got 1/);
+    expect(failed.status).toBe(1);
+  });
+
+  it('replay back-tests the fraud rules on stored files and prints the hits per rule', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const tx = (id: number, amount: number) => JSON.stringify({ transactionId: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, userId: `user_${id}`, amount, transactionTime: 1700000000 + id, merchantId: 'merchant_1', transactionType: 'purchase', location: 'location_1', paymentMethod: 'paypal', isInternational: false, currency: 'USD' });
+    writeFileSync(join(dir, 'day1.jsonl'), `${[tx(1, 20000), tx(2, 10), tx(3, 30000)].join('\n')}\n`);
+    writeFileSync(join(dir, 'day2.jsonl'), `${tx(4, 15000)}\nnot json\n`);
+    const r = cli(['replay', '--conf', 'fintrans-processing.yaml', '--name', 'processing', '--input', join(dir, '*.jsonl'), '--json']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ files: 2, events: 5, hits: { 'big-ticket': 3 }, deadLetters: { 'not-json': 1 } });
   });
 });

@@ -84,7 +84,7 @@ describe('fintrans-agent test', () => {
     expect(await runTests({ conf: join(dir, 'pipeline.yaml'), out: s.out })).toBe(1);
     expect(s.text()).toMatch(/FAIL wrong expectation \(.*pipeline\.test\.yaml:2\)/);
     expect(s.text()).toContain('main: event 0: .amount: expected 11, got 10');
-    expect(s.text()).toContain('{"amount":10,"size":"big"}');
+    expect(s.text()).toContain(`{"$headers":{"desk":"emea"},"amount":10,"size":"big"}`);
     expect(s.text()).toMatch(/nowhere: no such channel; expect one of main, dlq, passed/);
     expect(s.text()).toMatch(/0 passed, 1 failed/);
   });

@@ -34,6 +34,14 @@ function clock(value: string | number): number {
   return ms;
 }
 
+/** An event as a test would expect it: headers (when it has any) under $headers, then the body. */
+function show(e: Event): string {
+  const body = bodyOf(e);
+  const headers = Object.keys(e.headers).length ? e.headers : undefined;
+  if (!headers) return JSON.stringify(body);
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? JSON.stringify({ $headers: headers, ...body }) : JSON.stringify({ $headers: headers, body });
+}
+
 async function runCase(pipeline: OfflinePipeline, t: TestCase): Promise<string[]> {
   const entry = t.source !== undefined ? { source: t.source } : { processor: t.processor! };
   await pipeline.feed(entry, t.input.map(inputEvent));
@@ -50,7 +58,7 @@ async function runCase(pipeline: OfflinePipeline, t: TestCase): Promise<string[]
     const problems = check(actual, expectation);
     if (problems.length === 0) continue;
     for (const p of problems) failures.push(`${target}: ${p}`);
-    const shown = actual.slice(0, 5).map((e) => `      ${JSON.stringify(bodyOf(e))}`);
+    const shown = actual.slice(0, 5).map((e) => `      ${show(e)}`);
     failures.push(`${target} got ${actual.length} event${actual.length === 1 ? '' : 's'}${actual.length ? ':' : ''}`, ...shown);
     if (actual.length > 5) failures.push(`      … ${actual.length - 5} more`);
   }
@@ -60,11 +68,12 @@ async function runCase(pipeline: OfflinePipeline, t: TestCase): Promise<string[]
 export async function runTests(o: TestOptions): Promise<number> {
   const config = await loadAndValidate(o.conf);
   const testFile = loadTestFile(o.tests ?? defaultTestFile(config.file));
-  const agent = config.agents[pickAgent(config, o.name ?? testFile.agent)]!;
+  const defaultAgent = o.name ?? testFile.agent;
   let failed = 0;
   for (const [i, t] of testFile.tests.entries()) {
     let failures: string[];
     try {
+      const agent = config.agents[pickAgent(config, t.agent ?? defaultAgent)]!;
       failures = await runCase(await OfflinePipeline.create(agent, config.dir, silentLogger()), t);
     } catch (error) {
       failures = [`error: ${errorMessage(error)}`];
@@ -78,6 +87,6 @@ export async function runTests(o: TestOptions): Promise<number> {
     }
   }
   const total = testFile.tests.length;
-  o.out.write(`\n${total - failed} passed, ${failed} failed (${testFile.file}, agent "${agent.name}")\n`);
+  o.out.write(`\n${total - failed} passed, ${failed} failed (${testFile.file})\n`);
   return failed === 0 ? 0 : 1;
 }

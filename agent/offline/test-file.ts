@@ -13,6 +13,7 @@ import type { ChannelExpectation } from './match.ts';
 
 export interface TestCase {
   name: string;
+  agent?: string;
   source?: string;
   processor?: string;
   input: unknown[];
@@ -46,6 +47,7 @@ export const TEST_FILE_SCHEMA = {
         required: ['name', 'input', 'expect'],
         properties: {
           name: { type: 'string', minLength: 1, description: 'What the case proves.' },
+          agent: { type: 'string', description: 'The agent this case runs on, when not the file\'s agent.' },
           source: { type: 'string', description: 'Feed the input through this source\'s processors and selector.' },
           processor: { type: 'string', description: 'Feed the input to this one processor; what passes is `passed`.' },
           input: { type: 'array', description: 'Input events: JSON objects (with optional $headers) or text lines.' },
