@@ -146,7 +146,13 @@ async function run(conf: string | undefined, name: string | undefined): Promise<
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP reloads the configuration (its default action would kill the agent); one during the start is kept for after.
+  let reload: (() => void) | undefined;
+  let hangup = false;
+  process.on('SIGHUP', () => (reload ? reload() : (hangup = true)));
   const running = await startAgent({ conf, name });
+  reload = () => void running.reload('SIGHUP');
+  if (hangup) reload();
   return new Promise<number>((resolve) => {
     stop = (sig: string) => {
       running.log.info({ signal: sig }, 'Stopping gracefully.');

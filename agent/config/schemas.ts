@@ -141,6 +141,17 @@ export const TOP_SCHEMA: JsonSchema = {
         token: { type: 'string', description: 'Bearer token required on every request when set; give it as ${ENV_VAR}.' },
       },
     },
+    reload: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Applying changes of this file while the agent runs. A valid change restarts only the components whose configuration changed and those wired to them; ' +
+        'an invalid one is logged problem by problem, sets the gauge fintrans_agent_config_reload_failed to 1 and leaves the running pipeline as it is. SIGHUP reloads too.',
+      properties: {
+        watch: { type: 'boolean', default: true, description: 'Watch this file and reload when its content changes (editors that replace the file, and Kubernetes ConfigMap updates, included). SIGHUP reloads whether or not this is on.' },
+        debounce: durationSchema('How long the file must stay unchanged after a change before it is read, so an edit saved in several steps is read once, complete.', 'ms', 500),
+      },
+    },
     plugins: { type: 'array', items: { type: 'string' }, description: 'Extra plugin modules: paths relative to this file, or package names.' },
     logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Log level.' },
     agents: { type: 'object', minProperties: 1, additionalProperties: AGENT_SCHEMA, description: 'Agents by name; --name picks one.' },

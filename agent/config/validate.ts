@@ -53,6 +53,8 @@ export interface ResolvedConfig {
   dir: string;
   metrics: { enabled: boolean; host: string; port: number; token?: string };
   logLevel: string;
+  /** File watching for reloads (`reload:`), defaults filled. */
+  reload: { watch: boolean; debounceMs: number };
   agents: Record<string, ResolvedAgent>;
   envValues: Set<string>;
 }
@@ -134,12 +136,13 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
 
   if (problems.length) throw new ConfigError(dedupe(problems));
   const metrics = { enabled: true, host: '127.0.0.1', port: 9464, ...(root.metrics ?? {}) };
-  return { file: loaded.file, dir: loaded.dir, metrics, logLevel: root.logLevel ?? 'info', agents, envValues: loaded.envValues };
+  const reload = { watch: root.reload?.watch ?? true, debounceMs: safeMillis(root.reload?.debounce ?? 500, 'ms') };
+  return { file: loaded.file, dir: loaded.dir, metrics, logLevel: root.logLevel ?? 'info', reload, agents, envValues: loaded.envValues };
 }
 
-function safeMillis(v: string | number): number {
+function safeMillis(v: string | number, unit: 'ms' | 's' = 's'): number {
   try {
-    return toMillis(v, 's');
+    return toMillis(v, unit);
   } catch {
     return 30_000;
   }

@@ -15,7 +15,7 @@ export class MetricsRegistry {
   readonly components: ComponentStats[] = [];
   readonly registry = new client.Registry();
   private readonly registered = new Set<string>();
-  /** Agent-level gauges such as config reload failures. */
+  /** Agent-level gauges and counters (config reloads), by full metric name. */
   readonly agentGauges = new Map<string, { help: string; value: number }>();
   /** /status entries beside the components', by Flume-style key (sink groups: `SINKGROUP.<name>`). */
   readonly statusEntries = new Map<string, () => Record<string, string>>();
@@ -133,6 +133,17 @@ export class MetricsRegistry {
 
   /** An agent-level gauge, e.g. `config_reload_failed`. */
   agentGauge(name: string, help: string, agent: string): { set(v: number): void } {
+    const entry = this.agentMetric(name, help, agent, 'gauge');
+    return { set: (v) => void (entry.value = v) };
+  }
+
+  /** An agent-level counter, e.g. `config_reloads_total`. */
+  agentCounter(name: string, help: string, agent: string): { inc(n?: number): void } {
+    const entry = this.agentMetric(name, help, agent, 'counter');
+    return { inc: (n = 1) => void (entry.value += n) };
+  }
+
+  private agentMetric(name: string, help: string, agent: string, type: 'gauge' | 'counter'): { help: string; value: number } {
     const full = `fintrans_agent_${name}`;
     const entry = this.agentGauges.get(full) ?? { help, value: 0 };
     this.agentGauges.set(full, entry);
@@ -141,11 +152,11 @@ export class MetricsRegistry {
       this.registry.registerMetric({
         name: full,
         help,
-        type: 'gauge',
-        get: () => ({ name: full, help, type: 'gauge', aggregator: 'sum', values: [{ labels: { agent }, value: entry.value }] }),
+        type,
+        get: () => ({ name: full, help, type, aggregator: 'sum', values: [{ labels: { agent }, value: entry.value }] }),
       } as unknown as client.Metric);
     }
-    return { set: (v) => void (entry.value = v) };
+    return entry;
   }
 
   async prometheus(): Promise<string> {
