@@ -36,6 +36,8 @@ const BUILTINS: Record<ComponentKind, Record<string, Loader>> = {
     static: () => import('../plugins/processors/static.ts'),
     filter: () => import('../plugins/processors/filter.ts'),
     'json-schema': () => import('../plugins/processors/json-schema.ts'),
+    fraud: () => import('../plugins/processors/fraud.ts'),
+    aggregate: () => import('../plugins/processors/aggregate.ts'),
   },
 };
 
