@@ -124,7 +124,8 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
           continue;
         }
         const lints = def.lint?.(body as Record<string, any>) ?? [];
-        for (const l of lints) locate(l.key ? [...base, l.key] : base, l.message);
+        // A dotted key ("rules.4.when") names a nested value: located at its own line, not the component's.
+        for (const l of lints) locate(l.key ? [...base, ...l.key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))] : base, l.message);
         if (lints.length) continue;
         (resolved[section as 'sources'] as ResolvedComponent[]).push({ name, kind, type: String((body as Record<string, any>).type), def, config: deepFreeze(body as Record<string, any>) });
       }
