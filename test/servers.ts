@@ -10,6 +10,7 @@
  * and left running.
  */
 import { ServerUnavailable, down, up } from '../servers/harness.ts';
+import { kafkaSecurity } from '../servers/kafka.ts';
 import { serverDef } from '../servers/registry.ts';
 
 export { setPrometheusTargets, waitForPrometheusTarget } from '../servers/prometheus.ts';
@@ -19,7 +20,8 @@ export type ServersStatus = { readonly ok: true } | { readonly ok: false; readon
 
 /** Where the servers listen (always 127.0.0.1: `localhost` may resolve to ::1 first elsewhere). */
 export const endpoints = {
-  kafka: { brokers: ['127.0.0.1:9092'] },
+  /** `tls`: mutual-TLS listener; `sasl`: SASL_SSL listener with its users (CA and password files exist once up). */
+  kafka: { brokers: ['127.0.0.1:9092'], tls: kafkaSecurity.ssl, sasl: kafkaSecurity.sasl },
   questdb: { url: 'http://127.0.0.1:9000', pgPort: 8812 },
   influxdb: { url: 'http://127.0.0.1:8086', database: 'fintrans' },
   prometheus: { url: 'http://127.0.0.1:9090' },
