@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from './log.ts';
+import { createLogger, RateLimiter, SecretValues, secretValues } from './log.ts';
 
 describe('RateLimiter', () => {
   it('allows one line per interval and reports how many were suppressed in between', () => {
@@ -36,5 +37,38 @@ describe('RateLimiter', () => {
     const r = new RateLimiter();
     expect(r.allow('k')).toBe(0);
     expect(r.allow('k')).toBe(-1);
+  });
+});
+
+describe('SecretValues', () => {
+  it('replaces every occurrence of a known secret with its label, raw or JSON-escaped', () => {
+    const s = new SecretValues();
+    s.add('hunter2-"quoted"', '${PW}');
+    expect(s.scrub('a hunter2-"quoted" b hunter2-"quoted"')).toBe('a ${PW} b ${PW}');
+    expect(s.scrub(JSON.stringify({ e: 'x hunter2-"quoted"' }))).toBe('{"e":"x ${PW}"}');
+    s.add('abc');
+    expect(s.scrub('abc')).toBe('abc'); // too short to scrub from free text
+  });
+
+  it('redacts credentials in authorization form, and leaves prose alone', () => {
+    const s = new SecretValues();
+    for (const [text, want] of [
+      ['sent authorization=Basic ZWxhc3RpYzpzM2Ny== url', 'sent authorization=Basic [redacted] url'],
+      ['ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXh0', 'ApiKey [redacted]'],
+      ['Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.x.y', 'Authorization: Bearer [redacted]'],
+      ['Token s3cr3tvalue', 'Token [redacted]'],
+      ['Basic authentication failed', 'Basic authentication failed'],
+      ['Token *** url', 'Token *** url'],
+      ['Bearer [redacted]', 'Bearer [redacted]'],
+    ]) expect(s.scrub(text!)).toBe(want);
+  });
+
+  it('is applied to every line a logger writes, whatever field holds the secret', () => {
+    let out = '';
+    const log = createLogger({ destination: new Writable({ write: (c, _e, done) => ((out += c), done()) }) });
+    secretValues.add('planted-log-secret-123', '${LOG_SECRET}');
+    log.error({ error: 'server said: planted-log-secret-123', nested: { url: 'http://u:planted-log-secret-123@h' } }, 'failed with planted-log-secret-123');
+    expect(out).not.toContain('planted-log-secret-123');
+    expect(out).toContain('server said: ${LOG_SECRET}');
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { ErrorObject } from './ajv.ts';
 import { DURATION_PATTERN } from './duration.ts';
-import { didYouMean } from './problems.ts';
+import { didYouMean, envReferenceOf } from './problems.ts';
 
 export interface RawProblem {
   path: (string | number)[];
@@ -22,7 +22,12 @@ function segments(instancePath: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-const showValue = (v: unknown) => (typeof v === 'string' ? `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"` : JSON.stringify(v));
+/** A value as a problem message shows it: short, and with the values of secret-looking keys inside it redacted. */
+function showValue(v: unknown): string {
+  if (typeof v === 'string') return `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"`;
+  const text = JSON.stringify(v, (key, value: unknown) => (key !== '' && SECRET_KEY.test(key) ? '[redacted]' : value)) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
 
 function isDuration(schema: unknown): boolean {
   return JSON.stringify(schema ?? '').includes(DURATION_PATTERN.replace(/\\/g, '\\\\'));
@@ -33,11 +38,14 @@ export const SECRET_KEY = /(password|passwd|token|apikey|api_key|secret|credenti
 
 export function ajvProblems(errors: readonly ErrorObject[], base: (string | number)[]): RawProblem[] {
   const out: RawProblem[] = [];
-  const show = (v: unknown, path: readonly (string | number)[]) => (path.some((p) => SECRET_KEY.test(String(p))) ? '[redacted]' : showValue(v));
-  // A failed anyOf reports every branch; keep only the anyOf itself.
-  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath);
+  const show = (v: unknown, path: readonly (string | number)[]) => (path.some((p) => SECRET_KEY.test(String(p))) ? '[redacted]' : envReferenceOf(v) ?? showValue(v));
+  // A failed anyOf reports every branch, a bad property name its pattern too; keep only the anyOf, the name.
+  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'propertyNames').map((e) => e.schemaPath);
+  // A value of the wrong type fails its enum too: the enum message says more (the allowed values).
+  const enumPaths = new Set(errors.filter((e) => e.keyword === 'enum').map((e) => e.instancePath));
   for (const e of errors) {
     if (anyOfPaths.some((p) => e.schemaPath !== p && e.schemaPath.startsWith(p))) continue;
+    if (e.keyword === 'type' && enumPaths.has(e.instancePath)) continue;
     const path = [...base, ...segments(e.instancePath)];
     const parent = e.parentSchema as { properties?: Record<string, { description?: string }>; description?: string } | undefined;
     switch (e.keyword) {
@@ -84,6 +92,22 @@ export function ajvProblems(errors: readonly ErrorObject[], base: (string | numb
       case 'const': {
         const desc = (parent as { description?: string } | undefined)?.description;
         out.push({ path, message: `must be ${showValue((e.params as { allowedValue: unknown }).allowedValue)} here, got ${show(e.data, path)}${desc ? ` (${desc})` : ''}.` });
+        break;
+      }
+      case 'propertyNames': {
+        const name = String((e.params as { propertyName: string }).propertyName);
+        const pattern = (e.schema as { pattern?: string } | undefined)?.pattern;
+        const rule = pattern === '^[A-Za-z0-9_.-]+$' ? 'names may use only letters, digits, "_", "." and "-"' : pattern ? `names must match ${pattern}` : 'see the documentation for valid names';
+        out.push({ path: [...path, name], atKey: true, message: `invalid name "${name}": ${rule}.` });
+        break;
+      }
+      // ajv says "must NOT have fewer than 1 properties": of what, and why?
+      case 'minLength':
+      case 'minProperties': {
+        const limit = (e.params as { limit: number }).limit;
+        const desc = parent?.description;
+        if (e.keyword === 'minLength') out.push({ path, message: limit === 1 ? 'must not be empty.' : `must be at least ${limit} characters long.` });
+        else out.push({ path, message: `must have at least ${limit} ${limit === 1 ? 'entry' : 'entries'}${desc ? ` (${desc})` : ''}.` });
         break;
       }
       case 'format':

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { AgentError, ErrorCodes } from '../errors.ts';
 import { looksLikeFlume, loadFlumeConfig } from './flume/loader.ts';
-import { ConfigError, formatProblem, type Problem } from './problems.ts';
+import { secretValues } from '../log.ts';
+import { SECRET_KEY } from './ajv-problems.ts';
+import { ConfigError, formatProblem, rememberEnvValue, type Problem } from './problems.ts';
 
 export interface LoadedConfig {
   file: string;
@@ -83,6 +85,9 @@ function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv): Load
             return '';
           }
           envValues.add(v);
+          rememberEnvValue(name, v);
+          // A credential (by the variable's name or the key it is given to) is also kept out of logs and /status.
+          if (SECRET_KEY.test(name) || SECRET_KEY.test(line.slice(0, offset).match(/([A-Za-z0-9_-]+)\s*:[^:]*$/)?.[1] ?? '')) secretValues.add(v, `\${${name}}`);
           return v;
         }
         if (def !== undefined) return def;

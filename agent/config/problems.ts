@@ -3,6 +3,7 @@
  * loader and validator collect all of them in one pass; `ConfigError` reports them together (exit code 2).
  */
 import { AgentError, ErrorCodes } from '../errors.ts';
+import { secretValues } from '../log.ts';
 
 export interface Problem {
   /** Path in the config, e.g. ['agents', 'agent', 'sinks', 'out', 'directory']. */
@@ -13,6 +14,34 @@ export interface Problem {
   col?: number;
 }
 
+/**
+ * Values substituted from ${ENV}, by value, with the reference they came from. A problem message does not echo
+ * one: a value it shows is printed as its reference instead ("got ${INFLUX_TOKEN}"), which says where to look
+ * without printing what the environment holds, whatever key the value landed in. Bounded: a reload adds the same.
+ */
+const fromEnv = new Map<string, string>();
+const MAX_ENV_VALUES = 1000;
+/**
+ * In free text (paths, cross-key messages) only long values are replaced, and credentials (see secretValues):
+ * hiding "memory" or "5000" wherever they occur would garble messages about literals that happen to match.
+ */
+const MIN_HIDDEN_IN_TEXT = 12;
+
+export function rememberEnvValue(name: string, value: string): void {
+  if (value !== '' && fromEnv.size < MAX_ENV_VALUES) fromEnv.set(value, `\${${name}}`);
+}
+
+/** The ${REF} a value came from, when the whole value came from the environment. */
+export function envReferenceOf(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? fromEnv.get(String(value)) : undefined;
+}
+
+/** `text` with long environment values replaced by their reference, and every known credential scrubbed. */
+export function hideEnvValues(text: string): string {
+  for (const [value, ref] of fromEnv) if (value.length >= MIN_HIDDEN_IN_TEXT && text.includes(value)) text = text.split(value).join(ref);
+  return secretValues.scrub(text);
+}
+
 export function formatPath(path: readonly (string | number)[]): string {
   return path.map((p) => String(p)).join('.');
 }
@@ -20,7 +49,7 @@ export function formatPath(path: readonly (string | number)[]): string {
 export function formatProblem(p: Problem): string {
   const where = p.file ? `${p.file}${p.line ? `:${p.line}:${p.col ?? 1}` : ''}` : '';
   const path = p.path.length ? formatPath(p.path) : '(top level)';
-  return `${where ? `${where} ` : ''}${path}: ${p.message}`;
+  return `${where ? `${where} ` : ''}${hideEnvValues(path)}: ${hideEnvValues(p.message)}`;
 }
 
 export class ConfigError extends AgentError {

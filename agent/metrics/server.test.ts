@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { secretValues } from '../log.ts';
 import { MetricsRegistry } from './registry.ts';
 import { startMetricsServer, type MetricsServerOptions } from './server.ts';
 
@@ -101,5 +102,20 @@ describe('metrics server', () => {
     const res = await get('/health');
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('health probe broke');
+  });
+
+  it('never serves a known secret or an authorization credential a component error quotes', async () => {
+    const { m, src } = registry();
+    secretValues.add('srv-test-secret-4711', '${SRV_SECRET}');
+    src.lastError = 'server said: bad token srv-test-secret-4711 (you sent Basic dTpzM2NyM3Q=)';
+    const get = await serve(m, {
+      healthy: () => {
+        throw new Error('probe failed with srv-test-secret-4711');
+      },
+    });
+    const status = await (await get('/status')).text();
+    expect(status).toContain('server said: bad token ${SRV_SECRET} (you sent Basic [redacted])');
+    expect(status).not.toContain('srv-test-secret-4711');
+    expect(await (await get('/health')).text()).toBe('probe failed with ${SRV_SECRET}');
   });
 });

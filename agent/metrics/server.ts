@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { secretValues } from '../log.ts';
 import type { MetricsRegistry } from './registry.ts';
 
 export interface MetricsServerOptions {
@@ -33,8 +34,9 @@ export async function startMetricsServer(metrics: MetricsRegistry, o: MetricsSer
         res.writeHead(405).end();
         return;
       }
+      // Bodies carry error texts (LastError) that may quote a credential a server or client echoed: scrubbed.
       if (url === '/metrics') {
-        res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.prometheus());
+        res.writeHead(200, { 'content-type': metrics.contentType }).end(secretValues.scrub(await metrics.prometheus()));
       } else if (url === '/health') {
         const ok = o.healthy();
         const down = metrics.components.filter((s) => s.state !== 'running' && s.state !== 'completed').map((s) => `${s.kind}:${s.name}:${s.state}`);
@@ -43,12 +45,12 @@ export async function startMetricsServer(metrics: MetricsRegistry, o: MetricsSer
         const status = metrics.status();
         const extra = o.extraStatus?.() ?? {};
         for (const [k, v] of Object.entries(extra)) status[k] = { ...(status[k] ?? {}), ...v };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(secretValues.scrub(JSON.stringify(status)));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Try /metrics, /health or /status.\n');
       }
     } catch (error) {
-      res.writeHead(500).end(String((error as Error).message));
+      res.writeHead(500).end(secretValues.scrub(String((error as Error).message)));
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -60,6 +60,13 @@ describe('spooldir plugin definition', () => {
     expect(plugin.create({ ...base, inputCharset: 'latin1' }, ctx)).toHaveProperty('run');
   });
 
+  test('lint reports a charset this runtime cannot decode, so validate finds it before run', () => {
+    expect(plugin.lint!(validatedConfig({ spoolDir: 'spool', inputCharset: 'EBCDIC-klingon' }))).toEqual([
+      { key: 'inputCharset', message: '"EBCDIC-klingon" is not an encoding this runtime can decode: use a WHATWG label such as "UTF-8", "latin1" or "ascii".' },
+    ]);
+    expect(plugin.lint!(validatedConfig({ spoolDir: 'spool', inputCharset: 'latin1' }))).toEqual([]);
+  });
+
   test('a relative spoolDir resolves against the config directory', async () => {
     const ctx = testContext('source', 'spooldir', { configDir: '/etc/agent' });
     const source = (await plugin.create(validatedConfig({ spoolDir: 'spool', pollDelay: '2s' }), ctx)) as unknown as { o: { spoolDir: string; trackerDir: string; pollDelayMs: number } };

@@ -62,6 +62,15 @@ export default definePlugin<'source', SpoolDirConfig>({
   type: 'spooldir',
   description: 'Reads complete files dropped into a directory, line by line (JSON or text), then renames or deletes them; resumes from a durable position and quarantines files that break the spool rules.',
   schema,
+  lint(config) {
+    // Found here rather than at create, so `validate` reports it with its line instead of the source failing at run.
+    try {
+      isUtf8Charset(config.inputCharset);
+      return [];
+    } catch {
+      return [{ key: 'inputCharset', message: `"${config.inputCharset}" is not an encoding this runtime can decode: use a WHATWG label such as "UTF-8", "latin1" or "ascii".` }];
+    }
+  },
   create(config, ctx) {
     const spoolDir = resolve(ctx.configDir, config.spoolDir);
     let utf8: boolean;

@@ -44,9 +44,12 @@ export class FileChannel implements Channel {
   ) {
     this.capacity = o.capacity;
     this.transactionCapacity = o.transactionCapacity;
-    this.queue = new ChunkQueue(log, o.maxCachedEvents);
+    this.queue = new ChunkQueue(log, o.maxCachedEvents, (d) => {
+      this.checksumFailures.inc();
+      this.ctx.log.error({ segment: d.segment.path, offset: d.offset, events: d.events, reason: d.reason }, 'Damaged record found when reading events back; its events are skipped, never delivered damaged.');
+    });
     this.lowDisk = ctx.metrics.gauge('disk_space_low', '1 while free disk space is below minimumRequiredSpace and puts wait.');
-    this.checksumFailures = ctx.metrics.counter('checksum_failures_total', 'Damaged records found at recovery (skipped, or torn tails cut).');
+    this.checksumFailures = ctx.metrics.counter('checksum_failures_total', 'Damaged records found at recovery or when events are read back (skipped, or torn tails cut).');
     this.segmentsGauge = ctx.metrics.gauge('segments', 'Segment files on disk.');
     this.bytesGauge = ctx.metrics.gauge('disk_bytes', 'Bytes of segment files on disk.');
   }

@@ -4,8 +4,18 @@
  * when a sink reaches them, so a channel holding a million events does not hold a million objects.
  */
 import type { Event } from '../../../agent/index.ts';
-import { decodePut } from './record.ts';
+import { HEADER_SIZE, readPutRecord, RecordError } from './record.ts';
 import type { Segment, SegmentLog } from './segment-log.ts';
+
+/** A chunk whose record could not be read back intact: its events are skipped, never delivered damaged. */
+export interface TakeDamage {
+  segment: Segment;
+  /** Offset of the record in its segment. */
+  offset: number;
+  /** Events lost with it. */
+  events: number;
+  reason: string;
+}
 
 export interface Chunk {
   segment: Segment;
@@ -40,6 +50,7 @@ export class ChunkQueue {
   constructor(
     private readonly log: SegmentLog,
     private readonly maxCached: number,
+    private readonly onDamage: (d: TakeDamage) => void = () => {},
   ) {}
 
   push(chunk: Chunk, remaining: number): void {
@@ -69,7 +80,19 @@ export class ChunkQueue {
     while (taken < max && this.head < this.chunks.length) {
       const c = this.chunks[this.head]!;
       if (!c.events) {
-        c.events = decodePut(await this.log.read(c.segment, c.payloadOffset, c.payloadLength)).events;
+        // Header and payload, checked again: recovery vouched for these bytes, but that may have been hours ago.
+        const offset = c.payloadOffset - HEADER_SIZE;
+        let events: Event[];
+        try {
+          events = readPutRecord(await this.log.read(c.segment, offset, c.payloadLength + HEADER_SIZE)).events;
+          if (events.length !== c.count) throw new RecordError('count');
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          const lost = this.dropChunk(c);
+          this.onDamage({ segment: c.segment, offset, events: lost, reason: error.reason });
+          continue;
+        }
+        c.events = events;
         this.cached += c.count;
       }
       let run: Run | undefined;
@@ -89,14 +112,29 @@ export class ChunkQueue {
       if (c.pos >= c.count) {
         this.cached -= c.count;
         c.events = undefined;
-        this.head++;
-        if (this.head > 1024 && this.head * 2 > this.chunks.length) {
-          this.chunks = this.chunks.slice(this.head);
-          this.head = 0;
-        }
+        this.advance();
       }
     }
     this.size -= taken;
     return runs;
+  }
+
+  private advance(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Skips the head chunk whose record is damaged: its untaken events leave the count and their segment. */
+  private dropChunk(c: Chunk): number {
+    let lost = 0;
+    for (let i = c.pos; i < c.count; i++) if (!c.skip?.[i]) lost++;
+    c.pos = c.count;
+    this.size -= lost;
+    c.segment.live -= lost;
+    this.advance();
+    return lost;
   }
 }

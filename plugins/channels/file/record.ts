@@ -23,6 +23,14 @@ export interface Range {
   count: number;
 }
 
+/** A record that cannot be read back as it was written: its bytes changed, or they never were a record. */
+export class RecordError extends Error {
+  constructor(readonly reason: string) {
+    super(`damaged write-ahead log record (${reason})`);
+    this.name = 'RecordError';
+  }
+}
+
 function header(buf: Buffer, type: number, payloadLen: number): void {
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt8(type, 4);
@@ -89,8 +97,38 @@ export function encodeTake(ranges: readonly Range[]): Buffer {
   return buf;
 }
 
-/** Events of a PUT payload (without its header). */
+/**
+ * Why a payload that passed its checksum still cannot be a record of its type (a writer bug, or bytes that only
+ * happen to checksum), or undefined when its structure holds: every length inside it stays within it and they add
+ * up to exactly its size. Walks the event boundaries without decoding anything.
+ */
+export function payloadProblem(type: number, p: Buffer): string | undefined {
+  if (type === TAKE) {
+    if (p.length < 4 || p.length !== 4 + 12 * p.readUInt32LE(0)) return 'take-length';
+    for (let o = 4; o < p.length; o += 12) if (!validSeq(p.readDoubleLE(o))) return 'take-sequence';
+    return undefined;
+  }
+  if (type !== PUT) return undefined;
+  if (p.length < 12) return 'put-length';
+  if (!validSeq(p.readDoubleLE(0))) return 'put-sequence';
+  const n = p.readUInt32LE(8);
+  let o = 12;
+  for (let i = 0; i < n; i++) {
+    if (o + 12 > p.length) return 'put-length';
+    o += 12 + p.readUInt32LE(o + 8);
+    if (o + 5 > p.length) return 'put-length';
+    if (p[o] !== TEXT && p[o] !== BYTES) return 'put-body-kind';
+    o += 5 + p.readUInt32LE(o + 1);
+  }
+  return o === p.length ? undefined : 'put-length';
+}
+
+const validSeq = (seq: number) => Number.isSafeInteger(seq) && seq >= 0;
+
+/** Events of a PUT payload (without its header). Throws a RecordError, and only that, when it is not one. */
 export function decodePut(payload: Buffer): { firstSeq: number; events: Event[] } {
+  const problem = payloadProblem(PUT, payload);
+  if (problem) throw new RecordError(problem);
   const firstSeq = payload.readDoubleLE(0);
   const n = payload.readUInt32LE(8);
   const events: Event[] = new Array(n);
@@ -99,7 +137,7 @@ export function decodePut(payload: Buffer): { firstSeq: number; events: Event[] 
     const t = payload.readDoubleLE(o);
     const hl = payload.readUInt32LE(o + 8);
     o += 12;
-    const headers = hl ? (JSON.parse(payload.toString('utf8', o, o + hl)) as Record<string, string>) : {};
+    const headers = hl ? parseHeaders(payload.toString('utf8', o, o + hl)) : {};
     o += hl;
     const kind = payload.readUInt8(o);
     const bl = payload.readUInt32LE(o + 1);
@@ -110,12 +148,26 @@ export function decodePut(payload: Buffer): { firstSeq: number; events: Event[] 
   return { firstSeq, events };
 }
 
-/** The first sequence number and the event count of a PUT payload, without decoding its events. */
+function parseHeaders(json: string): Record<string, string> {
+  let headers: unknown;
+  try {
+    headers = JSON.parse(json);
+  } catch {
+    throw new RecordError('put-headers');
+  }
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw new RecordError('put-headers');
+  return headers as Record<string, string>;
+}
+
+/** The first sequence number and the event count of a PUT payload that scanSegment returned, without decoding it. */
 export function putSummary(payload: Buffer): Range {
   return { start: payload.readDoubleLE(0), count: payload.readUInt32LE(8) };
 }
 
+/** The ranges of a TAKE payload. Throws a RecordError, and only that, when it is not one. */
 export function decodeTake(payload: Buffer): Range[] {
+  const problem = payloadProblem(TAKE, payload);
+  if (problem) throw new RecordError(problem);
   const n = payload.readUInt32LE(0);
   const out: Range[] = [];
   for (let i = 0, o = 4; i < n; i++, o += 12) out.push({ start: payload.readDoubleLE(o), count: payload.readUInt32LE(o + 8) });
@@ -133,7 +185,7 @@ export interface Damage {
   offset: number;
   /** Bytes skipped. */
   length: number;
-  reason: 'payload-checksum' | 'header-checksum' | 'torn-tail';
+  reason: 'payload-checksum' | 'header-checksum' | 'torn-tail' | 'malformed-payload';
 }
 
 function headerValid(buf: Buffer, at: number): boolean {
@@ -172,6 +224,9 @@ export function scanSegment(buf: Buffer, onRecord: (r: ScannedRecord) => void, o
         return validEnd;
       }
       onDamage({ offset: at, length: end - at, reason: 'payload-checksum' });
+    } else if (payloadProblem(buf.readUInt8(at + 4), payload) !== undefined) {
+      // Checksummed but not a record: what decodes it must never see it.
+      onDamage({ offset: at, length: end - at, reason: 'malformed-payload' });
     } else {
       onRecord({ type: buf.readUInt8(at + 4), offset: at, length: end - at, payload });
     }
@@ -179,6 +234,21 @@ export function scanSegment(buf: Buffer, onRecord: (r: ScannedRecord) => void, o
     validEnd = end;
   }
   return validEnd;
+}
+
+/**
+ * The events of the PUT record at the start of `buf` (header and payload, as read back from a segment), after
+ * checking everything the scan checked: magic, both checksums, the length and the structure. The bytes on disk may
+ * have changed since the channel's recovery vouched for them; a damaged record is refused, never decoded.
+ */
+export function readPutRecord(buf: Buffer): { firstSeq: number; events: Event[] } {
+  if (!headerValid(buf, 0)) throw new RecordError('header-checksum');
+  if (buf.readUInt8(4) !== PUT) throw new RecordError('not-a-put');
+  const len = buf.readUInt32LE(8);
+  if (HEADER_SIZE + len !== buf.length) throw new RecordError('length');
+  const payload = buf.subarray(HEADER_SIZE);
+  if (crc32(payload) !== buf.readUInt32LE(12)) throw new RecordError('payload-checksum');
+  return decodePut(payload);
 }
 
 function findNextHeader(buf: Buffer, from: number): number {

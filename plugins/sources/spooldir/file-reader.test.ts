@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -115,5 +116,39 @@ describe('FileReader', () => {
     const st = await fsp.stat(join(dir, 'd'));
     const r = await reader.read({ abs: join(dir, 'd'), rel: 'd', name: 'd', size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev }, ctx);
     expect(r.kind === 'unreadable' || r.kind === 'skipped').toBe(true);
+  });
+
+  test('property: a file of random lines read in random chunk sizes yields exactly its lines, decoded, in order', async () => {
+    // Multi-byte characters cut by every chunk size, CRLF and LF, a BOM, invalid UTF-8 and lines over the limit.
+    const line = fc.array(fc.constantFrom('a', 'é', '€', '😀', '\r', ' ', '\ufffd', '\xff'), { maxLength: 30 }).map((cs) => cs.join(''));
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(line, fc.boolean()), { maxLength: 25 }), fc.boolean(), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 7 }), async (items, bom, chunkSize, batchSize) => {
+        const max = 40;
+        const ctx = recordingSourceContext('spooldir');
+        const decoder = new LineDecoder({ format: 'text', charset: 'utf-8', maxLineLength: max, deadLetter: (e, r, d) => ctx.deadLetter(e, r, d) });
+        const reader = new FileReader({ batchSize, maxLineLength: max, stripBom: true, chunkSize }, tracker, decoder);
+        // '\xff' stands for the invalid byte 0xff; the rest is UTF-8.
+        const encode = (s: string) => Buffer.concat(s.split('\xff').flatMap((part, i) => (i === 0 ? [Buffer.from(part)] : [Buffer.from([0xff]), Buffer.from(part)])));
+        const body = Buffer.concat(items.map(([l, crlf]) => Buffer.concat([encode(l), Buffer.from(crlf ? '\r\n' : '\n')])));
+        const file = await candidate(`p${n++}.txt`, bom ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]) : body);
+        // A line is what stands before its \n, less one \r right before it (the line's own or the CRLF's).
+        const texts = items.map(([l, crlf]) => (crlf ? `${l}\r` : l).replace(/\r$/, ''));
+        expect(await reader.read(file, ctx)).toEqual({ kind: 'done', modified: false, lines: texts.filter((t) => t !== '').length });
+        const want = { good: [] as string[], bad: [] as string[] };
+        for (const text of texts) {
+          const bytes = encode(text);
+          if (text === '') continue;
+          if (bytes.length > max) want.bad.push('line-too-long');
+          else if (text.includes('\xff')) want.bad.push('invalid-encoding');
+          else want.good.push(text);
+        }
+        expect(ctx.batches.flat().map((e) => e.text)).toEqual(want.good);
+        expect(ctx.batches.every((b) => b.length <= batchSize)).toBe(true);
+        expect(ctx.deadLetters.map((d) => d.reason)).toEqual(want.bad);
+        expect(tracker.position?.offset).toBe(file.size);
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -8,12 +8,12 @@ interface Out {
   tooLong: { head: Buffer; length: number; next: number }[];
 }
 
-function split(chunks: Buffer[], options: { maxLineLength?: number; stripBom?: boolean; startOffset?: number } = {}): Out {
+function split(chunks: Buffer[], options: { maxLineLength?: number; stripBom?: boolean; startOffset?: number; raw?: boolean } = {}): Out {
   const out: Out = { lines: [], nexts: [], tooLong: [] };
   const splitter = new LineSplitter(
     {
       line(buf, start, end, next) {
-        out.lines.push(buf.toString('utf8', start, end));
+        out.lines.push(buf.toString(options.raw ? 'latin1' : 'utf8', start, end));
         out.nexts.push(next);
       },
       tooLong(head, length, next) {
@@ -75,7 +75,7 @@ describe('LineSplitter', () => {
       expect(out.tooLong).toHaveLength(1);
       expect(out.tooLong[0]!.head.toString()).toBe('L'.repeat(TOO_LONG_HEAD_BYTES));
       expect(out.tooLong[0]!.next).toBe(3 + 5000 + 2);
-      expect(out.tooLong[0]!.length).toBeGreaterThanOrEqual(5000);
+      expect(out.tooLong[0]!.length).toBe(5000);
     }
   });
 
@@ -86,6 +86,28 @@ describe('LineSplitter', () => {
       expect(out.lines).toEqual(['abcd', 'efgh']);
       expect(out.tooLong.map((t) => t.head.toString())).toEqual(['ijklm']);
     }
+  });
+
+  test('a BOM does not count towards maxLineLength, however the first line is cut', () => {
+    const data = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('abcd\nefghi\n')]);
+    for (const cuts of [[], [1], [2], [3], [5], [1, 2, 3, 4, 5, 6]]) {
+      const out = split(chunksOf(data, cuts), { maxLineLength: 4, stripBom: true });
+      expect(out.lines).toEqual(['abcd']);
+      expect(out.tooLong.map((t) => [t.head.toString(), t.length, t.next])).toEqual([['efghi', 5, 14]]);
+    }
+    const long = split(chunksOf(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('abcdefgh\n')]), [2, 4]), { maxLineLength: 4, stripBom: true });
+    expect(long.tooLong.map((t) => [t.head.toString(), t.length])).toEqual([['abcdefgh', 8]]);
+  });
+
+  test('an over-long CRLF line: the CR is neither in its length nor in its head, and the head fills up to its size', () => {
+    const line = 'y'.repeat(3000);
+    for (const cuts of [[], [5], [5, 6, 7], [3001], [3002], [1500, 3001]]) {
+      const out = split(chunksOf(Buffer.from(`${line}\r\nz\n`), cuts), { maxLineLength: 4 });
+      expect(out.tooLong.map((t) => [t.head.toString(), t.length, t.next])).toEqual([['y'.repeat(TOO_LONG_HEAD_BYTES), 3000, 3002]]);
+      expect(out.lines).toEqual(['z']);
+    }
+    const short = split(chunksOf(Buffer.from('abcdef\r\n'), [2, 7]), { maxLineLength: 3 });
+    expect(short.tooLong.map((t) => [t.head.toString(), t.length])).toEqual([['abcdef', 6]]);
   });
 
   test('an over-long unterminated last line is reported at end of input', () => {
@@ -114,4 +136,60 @@ describe('LineSplitter', () => {
       { numRuns: 500 },
     );
   });
+
+  test('property: any bytes (multi-byte UTF-8, CR, BOM, over-long lines) cut anywhere split exactly like the reference', () => {
+    // Pieces chosen to sit on the edges: multi-byte characters (split by the cuts), CRs before and away from LFs,
+    // BOMs, invalid bytes, and runs long enough to cross maxLineLength in one chunk or across several.
+    const piece = fc.oneof(
+      fc.constantFrom('a', '€', '😀', 'é', '\r', '\n', '\r\n', '\ufeff', '{"k":1}').map((s) => Buffer.from(s)),
+      fc.constantFrom(Buffer.from([0xff]), Buffer.from([0xe2, 0x82]), Buffer.from([0xef, 0xbb, 0xbf])),
+      fc.integer({ min: 1, max: 80 }).map((n) => Buffer.alloc(n, 0x78)),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 60 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.nat({ max: 1000 }),
+        (pieces, stripBom, max, cuts, startOffset) => {
+          const data = Buffer.concat(pieces);
+          const want = reference(data, { maxLineLength: max, stripBom, startOffset });
+          const got = split(chunksOf(data, cuts), { maxLineLength: max, stripBom, startOffset, raw: true });
+          expect(got.lines.map((l) => Buffer.from(l, 'latin1').toString('hex'))).toEqual(want.lines.map((l) => l.toString('hex')));
+          expect(got.nexts).toEqual(want.nexts);
+          expect(got.tooLong.map((t) => [t.head.toString('hex'), t.length, t.next])).toEqual(want.tooLong.map((t) => [t.head.toString('hex'), t.length, t.next]));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
+
+/**
+ * The line rules written the slow, obvious way over the whole input: LF ends a line, a CR right before it is not
+ * part of it, empty lines are skipped, a BOM is dropped from the first line only, lines longer than maxLineLength
+ * are reported whole with their first bytes.
+ */
+function reference(data: Buffer, o: { maxLineLength: number; stripBom: boolean; startOffset: number }) {
+  const lines: Buffer[] = [];
+  const nexts: number[] = [];
+  const tooLong: { head: Buffer; length: number; next: number }[] = [];
+  let first = true;
+  for (let from = 0; from < data.length; ) {
+    const nl = data.indexOf(10, from);
+    const next = nl < 0 ? data.length : nl + 1;
+    let start = from;
+    let end = nl < 0 ? data.length : nl;
+    if (end > start && data[end - 1] === 13) end--;
+    if (first && o.stripBom && end - start >= 3 && data[start] === 0xef && data[start + 1] === 0xbb && data[start + 2] === 0xbf) start += 3;
+    first = false;
+    if (end - start > o.maxLineLength) tooLong.push({ head: data.subarray(start, Math.min(end, start + TOO_LONG_HEAD_BYTES)), length: end - start, next: o.startOffset + next });
+    else if (end > start) {
+      lines.push(data.subarray(start, end));
+      nexts.push(o.startOffset + next);
+    }
+    from = next;
+  }
+  return { lines, nexts, tooLong };
+}

@@ -36,8 +36,12 @@ export class LineSplitter {
   private carryLen = 0;
   /** Set while skipping the rest of an over-long line that did not fit the carry buffer. */
   private discarding = false;
+  /** The first bytes of the line being skipped (filled up to TOO_LONG_HEAD_BYTES), and how many are set. */
   private discardHead: Buffer = Buffer.alloc(0);
+  private discardHeadLen = 0;
   private discardLen = 0;
+  /** Whether the last byte skipped was a \r, which is the CR of a CRLF if the \n comes next. */
+  private discardEndsCR = false;
 
   constructor(
     private readonly handler: LineHandler,
@@ -57,11 +61,9 @@ export class LineSplitter {
     let pos = 0;
     if (this.discarding) {
       const nl = chunk.indexOf(LF);
-      if (nl < 0) {
-        this.discardLen += chunk.length;
-        return;
-      }
-      this.finishDiscard(nl, base + nl + 1);
+      this.discard(chunk, 0, nl < 0 ? chunk.length : nl);
+      if (nl < 0) return;
+      this.finishDiscard(base + nl + 1);
       pos = nl + 1;
     } else if (this.carryLen > 0) {
       const nl = chunk.indexOf(LF);
@@ -70,7 +72,7 @@ export class LineSplitter {
         return;
       }
       this.appendCarry(chunk, 0, nl);
-      if (this.discarding) this.finishDiscard(0, base + nl + 1);
+      if (this.discarding) this.finishDiscard(base + nl + 1);
       else {
         const len = this.carryLen;
         this.carryLen = 0;
@@ -89,7 +91,7 @@ export class LineSplitter {
 
   /** Flushes an unterminated last line at end of input. */
   end(): void {
-    if (this.discarding) this.finishDiscard(0, this.offset);
+    if (this.discarding) this.finishDiscard(this.offset);
     else if (this.carryLen > 0) {
       const len = this.carryLen;
       this.carryLen = 0;
@@ -113,20 +115,25 @@ export class LineSplitter {
 
   private appendCarry(src: Buffer, from: number, to: number): void {
     const needed = this.carryLen + (to - from);
-    // +1: a line of exactly maxLineLength may still be followed by the \r of a CRLF we have not seen yet.
-    if (needed > this.max + 1) {
-      const head = Buffer.allocUnsafe(Math.min(TOO_LONG_HEAD_BYTES, needed));
-      const fromCarry = this.carry.copy(head, 0, 0, Math.min(this.carryLen, head.length));
-      src.copy(head, fromCarry, from, from + (head.length - fromCarry));
+    // +1: a line of exactly maxLineLength may still be followed by the \r of a CRLF we have not seen yet; +3: the
+    // first line may still start with a BOM that is not part of it.
+    const limit = this.max + 1 + (this.bom ? 3 : 0);
+    if (needed > limit) {
+      // The line is too long; from here on only its first bytes and its length are kept.
+      const at = (i: number) => (i < this.carryLen ? this.carry[i] : src[from + i - this.carryLen]);
+      const skip = this.bom && at(0) === 0xef && at(1) === 0xbb && at(2) === 0xbf ? 3 : 0;
       this.bom = false;
-      this.discardHead = head;
-      this.discardLen = needed;
       this.discarding = true;
+      this.discardHead = Buffer.allocUnsafe(TOO_LONG_HEAD_BYTES);
+      this.discardHeadLen = 0;
+      this.discardLen = 0;
+      this.discard(this.carry, Math.min(skip, this.carryLen), this.carryLen);
+      this.discard(src, from + Math.max(0, skip - this.carryLen), to);
       this.carryLen = 0;
       return;
     }
     if (needed > this.carry.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.max + 1, Math.max(needed, this.carry.length * 2)));
+      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(needed, this.carry.length * 2)));
       this.carry.copy(grown, 0, 0, this.carryLen);
       this.carry = grown;
     }
@@ -134,11 +141,27 @@ export class LineSplitter {
     this.carryLen = needed;
   }
 
-  /** Ends an over-long line; `extra` bytes of its body were in the current chunk before the \n. */
-  private finishDiscard(extra: number, next: number): void {
+  /** Skips bytes of an over-long line, keeping them only while its head is not full. */
+  private discard(src: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    const room = this.discardHead.length - this.discardHeadLen;
+    if (room > 0) this.discardHeadLen += src.copy(this.discardHead, this.discardHeadLen, from, Math.min(to, from + room));
+    this.discardLen += to - from;
+    this.discardEndsCR = src[to - 1] === CR;
+  }
+
+  /**
+   * Ends an over-long line at its \n (or the end of input). The CR of a CRLF is not part of the line, as for lines
+   * of normal length: not in its length, nor in its head.
+   */
+  private finishDiscard(next: number): void {
+    const length = this.discardLen - (this.discardEndsCR ? 1 : 0);
+    const head = this.discardHead.subarray(0, Math.min(this.discardHeadLen, length));
     this.discarding = false;
-    this.handler.tooLong(this.discardHead, this.discardLen + extra, next);
     this.discardHead = Buffer.alloc(0);
+    this.discardHeadLen = 0;
     this.discardLen = 0;
+    this.discardEndsCR = false;
+    this.handler.tooLong(head, length, next);
   }
 }
