@@ -95,7 +95,7 @@ function report(error: unknown): number {
     for (const p of error.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
     return 2;
   }
-  if (error instanceof AgentError && [ErrorCodes.USAGE, ErrorCodes.CONFIG_NOT_FOUND, ErrorCodes.CONFIG_PARSE, ErrorCodes.PLUGIN_LOAD, ErrorCodes.PLUGIN_INVALID].includes(error.code as never)) {
+  if (error instanceof AgentError && [ErrorCodes.USAGE, ErrorCodes.CONFIG_NOT_FOUND, ErrorCodes.CONFIG_PARSE, ErrorCodes.CONFIG_INVALID, ErrorCodes.PLUGIN_LOAD, ErrorCodes.PLUGIN_INVALID].includes(error.code as never)) {
     process.stderr.write(`${error.code}: ${error.message}\n`);
     return 2;
   }

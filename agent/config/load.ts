@@ -103,7 +103,17 @@ function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv): Load
     problems.push({ path: [], file, line: pos?.line, col: pos?.col, message: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` });
   }
   if (problems.length) throw new ConfigError(problems);
-  return { file, dir: dirname(file), doc, lines, value: doc.toJS({ maxAliasCount: 100 }), envValues };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias without its anchor (`*x`) or an alias bomb parses but cannot be resolved: locate the first alias.
+    const alias = /Unresolved alias[^"]*"([^"]+)"/.exec((error as Error).message)?.[1];
+    const at = alias ? substituted.indexOf(`*${alias}`) : -1;
+    const pos = at >= 0 ? lines.linePos(at) : { line: 1, col: 1 };
+    throw new ConfigError([{ path: [], file, line: pos.line, col: pos.col, message: `YAML error: ${(error as Error).message.split('\n')[0]}: define the anchor (&name) before using *name.` }]);
+  }
+  return { file, dir: dirname(file), doc, lines, value, envValues };
 }
 
 /** The YAML node at a config path, or the nearest existing ancestor, for locating a problem. */

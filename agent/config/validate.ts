@@ -3,6 +3,9 @@
  * (filling defaults), and the wiring between components. Every problem is collected with its line and column and
  * reported at once; nothing falls back silently to a default.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { secretValues } from '../log.ts';
 import { deepFreeze } from '../util/freeze.ts';
 import type { ComponentKind, PluginDefinition } from '../types.ts';
 import { PluginRegistry } from '../registry.ts';
@@ -65,8 +68,10 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
   const problems: Problem[] = [];
   const locate = (path: (string | number)[], message: string, atKey = false) => {
     const { node, keyNode, exact } = nodeAt(loaded.doc, path);
-    const target = exact && atKey && keyNode ? keyNode : node;
-    problems.push({ path, message, file: loaded.file, ...positionOf(loaded.lines, target) });
+    const target = exact && atKey && keyNode ? keyNode : (node ?? keyNode);
+    // A value with no node (an empty document, `? key` without a value) is still located: at its key, or 1:1.
+    const at = positionOf(loaded.lines, target);
+    problems.push({ path, message, file: loaded.file, ...(at.line ? at : { line: 1, col: 1 }) });
   };
 
   const root = structuredClone(loaded.value ?? {}) as Record<string, any>;
@@ -104,7 +109,14 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
         if (!body || typeof body !== 'object' || Array.isArray(body)) continue;
         const base = ['agents', agentName, section, name];
         if (body.type === null) body.type = 'null';
-        if (typeof body.type !== 'string') continue; // reported by the frame schema
+        if (body.type === undefined) {
+          locate(base, `missing required key "type": the plugin type, a built-in ${kind} name (${registry.typeNames(kind).join(', ')}) or a path to a plugin module.`, true);
+          continue;
+        }
+        if (typeof body.type !== 'string') {
+          locate([...base, 'type'], `must be a string naming a ${kind} type (${registry.typeNames(kind).join(', ')}) or a plugin module path; got ${JSON.stringify(body.type)}.`);
+          continue;
+        }
         let def: PluginDefinition | undefined;
         try {
           def = await registry.resolve(kind, body.type, loaded.dir);
@@ -127,6 +139,7 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
         // A dotted key ("rules.4.when") names a nested value: located at its own line, not the component's.
         for (const l of lints) locate(l.key ? [...base, ...l.key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))] : base, l.message);
         if (lints.length) continue;
+        rememberSecrets(def, body as Record<string, any>, loaded.dir);
         (resolved[section as 'sources'] as ResolvedComponent[]).push({ name, kind, type: String((body as Record<string, any>).type), def, config: deepFreeze(body as Record<string, any>) });
       }
     }
@@ -139,6 +152,25 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
   const metrics = { enabled: true, host: '127.0.0.1', port: 9464, ...(root.metrics ?? {}) };
   const reload = { watch: root.reload?.watch ?? true, debounceMs: safeMillis(root.reload?.debounce ?? 500, 'ms') };
   return { file: loaded.file, dir: loaded.dir, metrics, logLevel: root.logLevel ?? 'info', reload, agents, envValues: loaded.envValues };
+}
+
+/**
+ * Keeps a component's credentials out of every log line and /status body: literal values of its secret keys, and
+ * the contents of their `*File` companions (read here once; the plugin reads them again itself).
+ */
+function rememberSecrets(def: PluginDefinition, body: Record<string, any>, dir: string): void {
+  for (const key of def.secrets ?? []) {
+    const value = key.split('.').reduce<any>((v, k) => (v && typeof v === 'object' ? v[k] : undefined), body);
+    if (typeof value === 'string' && value.length > 0) secretValues.add(value, `[${key}]`);
+    const file = key.split('.').reduce<any>((v, k, i, all) => (v && typeof v === 'object' ? v[i === all.length - 1 ? `${k}File` : k] : undefined), body);
+    if (typeof file !== 'string') continue;
+    try {
+      const content = readFileSync(resolve(dir, file), 'utf8').trim();
+      if (content) secretValues.add(content, `[${key}File]`);
+    } catch {
+      // unreadable: the plugin reports it when it reads the file
+    }
+  }
 }
 
 function safeMillis(v: string | number, unit: 'ms' | 's' = 's'): number {

@@ -95,6 +95,7 @@ export default definePlugin<'processor', FilterConfig>({
           'JavaScript regular expression the value must match (unanchored: use ^ and $ for a whole-value match). ' +
           'Numbers and booleans are tested as text; objects, arrays, null and absent values never match.',
         type: 'string',
+        format: 'regex',
       },
       equals: {
         description: 'Value the field or header must equal, compared as text (516 matches "516").',
