@@ -50,7 +50,7 @@ describe('elasticsearch sink configuration', () => {
 describe('elasticsearch sink without a server', () => {
   it('dead-letters events it cannot index before sending, and rolls back when the cluster is unreachable', async () => {
     const ctx = testContext('sink', 'elasticsearch');
-    const sink = await esSink.create({ nodes: ['http://127.0.0.1:1'], index: 'tx-%{h}', idField: 'id', opType: 'index', batchSize: 10, format: 'json', headers: [], timestampUnit: 'auto', timeZone: 'UTC', itemRetries: 0, retryBackoffMs: 1, requestTimeoutMs: 2000, maxRetries: 0, compression: false }, ctx);
+    const sink = await esSink.create({ nodes: ['http://127.0.0.1:1'], index: 'tx-%{h}', idField: 'id', opType: 'index', batchSize: 10, format: 'json', headers: [], timestampUnit: 'auto', timeZone: 'UTC', itemRetries: 0, retryBackoffMs: 1, concurrentRequests: 2, requestTimeoutMs: 2000, maxRetries: 0, compression: false }, ctx);
     await sink.start!();
     try {
       const onlyBad = await sink.write([Event.fromData({ id: 1 }), Event.fromData({}, { h: 'x' })]);

@@ -1,6 +1,7 @@
 /**
- * The `elasticsearch` sink: one `_bulk` request per channel batch (@elastic/elasticsearch 8.x, matching the 8.x
- * servers), with the NDJSON body built from each event's original text. The channel commits only after every
+ * The `elasticsearch` sink: each channel batch split into `concurrentRequests` `_bulk` requests sent at once
+ * (@elastic/elasticsearch 8.x, matching the 8.x servers; one request in flight left Elasticsearch idle between
+ * batches while the agent built the next), with the NDJSON body built from each event's original text. The channel commits only after every
  * item is settled: indexed (or, with opType create, already there), or rejected for good with the server's reason
  * (mapping and parsing errors go to dead letters). Items that failed transiently (429, 5xx) are sent again a few
  * times inside the write; if they still fail, or an operator must act (a write block, missing privileges), the
@@ -31,12 +32,13 @@ interface ElasticsearchSinkConfig extends ConnectionConfig {
   template?: boolean | TemplateConfig;
   itemRetries: number;
   retryBackoffMs: number;
+  concurrentRequests: number;
 }
 
 export default definePlugin<'sink', ElasticsearchSinkConfig>({
   kind: 'sink',
   type: 'elasticsearch',
-  description: 'Indexes events into Elasticsearch 8 with one _bulk request per batch; documents the server refuses go to dead letters with its reason.',
+  description: 'Indexes events into Elasticsearch 8 with _bulk requests (a batch split into concurrentRequests parts sent at once); documents the server refuses go to dead letters with its reason.',
   secrets: ['auth.apiKey', 'auth.password'],
   schema: {
     type: 'object',
@@ -47,7 +49,7 @@ export default definePlugin<'sink', ElasticsearchSinkConfig>({
       index: { type: 'string', minLength: 1, description: 'Target index: date escapes %Y %y %m %d %H %M %S %j %s of the event time (e.g. "fintrans-%Y.%m.%d"), %{header}, %[field], %% for a literal %. Events whose name is missing or invalid go to dead letters (reason invalid-index).' },
       idField: { type: 'string', minLength: 1, description: 'Field whose value is the document _id (e.g. transactionId), so a redelivered event overwrites instead of duplicating. Events without it go to dead letters (reason missing-id). Unset: Elasticsearch assigns ids, and a rolled-back batch may index some documents twice.' },
       opType: { enum: ['index', 'create'], default: 'index', description: 'index: create or overwrite the document; create: only create it (with idField, a document that already exists, as on a redelivery, counts as written).' },
-      batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events per channel transaction and per _bulk request.' },
+      batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events per channel transaction; split into concurrentRequests _bulk requests.' },
       format: { enum: ['json', 'text'], default: 'json', description: 'json: the body is the document (a JSON object, sent as its original text); text: the document is {"@timestamp", "message": body} (for plain log lines).' },
       headers: { type: 'array', items: { type: 'string' }, default: [], description: 'Event headers copied into each document as fields of the same name (e.g. basename, host); a field the document already has wins.' },
       timestampField: { type: 'string', minLength: 1, description: 'Field holding the event time for the index date escapes and @timestamp (e.g. transactionTime, or time for pino logs): epoch seconds or milliseconds, or ISO-8601. Without it, or when an event lacks it: the timestamp header, else the current time.' },
@@ -73,6 +75,7 @@ export default definePlugin<'sink', ElasticsearchSinkConfig>({
       },
       itemRetries: { type: 'integer', minimum: 0, default: 3, description: 'Times the items that failed transiently (429, 5xx) are sent again inside one write before the batch is rolled back.' },
       retryBackoffMs: { type: 'integer', minimum: 1, default: 200, description: 'Milliseconds before the first such retry; doubled each time.' },
+      concurrentRequests: { type: 'integer', minimum: 1, maximum: 16, default: 2, description: 'Bulk requests one batch is split into and sent at once (parts of at least 100 documents), so the server indexes while the next part travels; the batch commits only after every part is settled. Documents with the same _id stay in one part, in order. 1: one request per batch.' },
     },
   },
   lint(config) {
@@ -151,6 +154,7 @@ export default definePlugin<'sink', ElasticsearchSinkConfig>({
             opType: config.opType,
             itemRetries: config.itemRetries,
             retryBackoffMs: config.retryBackoffMs,
+            concurrency: config.concurrentRequests,
             idempotent: config.idField !== undefined,
             signal: ctx.signal,
             onItemsRetried: (n) => m.retried.inc(n),

@@ -4,7 +4,7 @@ import { Event } from '../../../agent/event.ts';
 import { buildItem, type BulkItem } from './bulk.ts';
 import type { ResponseItem } from './classify.ts';
 import { compileIndexName } from './index-name.ts';
-import { writeItems, type BulkResponseLike, type WriteOptions } from './writer.ts';
+import { split, writeItems, type BulkResponseLike, type WriteOptions } from './writer.ts';
 
 const items = (n: number): BulkItem[] =>
   Array.from({ length: n }, (_, i) => buildItem(Event.fromData({ id: `d${i}` }), { index: compileIndexName('idx'), opType: 'index', idField: 'id', format: 'json', headers: [], timestampUnit: 'auto' }) as BulkItem);
@@ -95,6 +95,50 @@ describe('bulk writer', () => {
     const p = writeItems(items(1), s.send, options({ retryBackoffMs: 60_000, signal: controller.signal }));
     setTimeout(() => controller.abort(), 10);
     await expect(p).rejects.toMatchObject({ retriable: true, code: 'FTA_STOPPING' });
+  });
+
+  it('keeps several requests of one batch in flight and settles every item of every part', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const s = fakeServer((id, n) => (id === 'd7' ? err(400, 'document_parsing_exception') : id === 'd250' && n === 1 ? err(429, 'es_rejected_execution_exception') : ok));
+    const send = async (body: string) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return s.send(body);
+    };
+    const rejected = await writeItems(items(400), send, options({ concurrency: 4 }));
+    expect(most).toBe(4);
+    expect(rejected.map((r) => r.event.data.id)).toEqual(['d7']);
+    expect(s.requests.slice(0, 4).flat().sort()).toEqual(items(400).map((i) => i.id).sort());
+    expect(s.requests.slice(4)).toEqual([['d250']]);
+  });
+
+  it('waits for every part before rolling a batch back when one part fails', async () => {
+    let settled = 0;
+    const send = async (body: string): Promise<BulkResponseLike> => {
+      const ids = idsOf(body);
+      if (ids.includes('d0')) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'ConnectionError' });
+      await new Promise((r) => setTimeout(r, 20));
+      settled++;
+      return { errors: false, items: ids.map(() => ok) };
+    };
+    await expect(writeItems(items(300), send, options({ concurrency: 3 }))).rejects.toMatchObject({ code: 'FTA_ES_UNAVAILABLE' });
+    expect(settled).toBe(2);
+  });
+
+  it('splits by _id so that two writes of one document stay in one request, in order', () => {
+    const twice = [...items(300), ...items(300)];
+    const parts = split(twice, 4);
+    expect(parts).toHaveLength(4);
+    for (const part of parts) {
+      const ids = part.map((i) => i.id!);
+      for (const id of new Set(ids)) expect(ids.filter((x) => x === id)).toHaveLength(2);
+    }
+    const noIds = items(250).map((i) => ({ ...i, id: undefined }));
+    expect(split(noIds, 4).map((p) => p.length)).toEqual([125, 125]);
+    expect(split(items(99), 4)).toHaveLength(1);
   });
 
   it('refuses a response that does not match the request', async () => {

@@ -26,6 +26,8 @@ export interface WriteOptions {
   retryBackoffMs: number;
   /** Whether items carry an `_id` (idField): then a rollback cannot duplicate what was already indexed. */
   idempotent: boolean;
+  /** Bulk requests a round may have in flight at once (the batch is split); 1 = one request per round. */
+  concurrency?: number;
   signal?: AbortSignal;
   onItemsRetried?: (n: number) => void;
   onAlreadyExists?: (n: number) => void;
@@ -46,7 +48,11 @@ export async function writeItems(items: readonly BulkItem[], send: Send, o: Writ
   let pending = items;
   for (let attempt = 0; pending.length > 0; attempt++) {
     const round: Round = { retry: [], blocked: [] };
-    await sendRound(pending, send, o, rejected, round);
+    // Every part settles before the round is judged: a rollback while another part is still in flight would
+    // let its documents land after the redelivery started.
+    const settled = await Promise.allSettled(split(pending, o.concurrency ?? 1).map((part) => sendRound(part, send, o, rejected, round)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const written = items.length - rejected.length - round.retry.length - round.blocked.length;
     const consequence = `The batch of ${items.length} is rolled back and redelivered after a backoff; ${written} of its documents are already indexed ` +
       (o.idempotent ? 'and will be overwritten in place (idField).' : 'and will be indexed again (no idField: duplicates).');
@@ -63,6 +69,36 @@ export async function writeItems(items: readonly BulkItem[], send: Send, o: Writ
     pending = round.retry.map((f) => f.item);
   }
   return rejected;
+}
+
+/** Fewer items than this per request are not worth a request of their own. */
+const MIN_PART = 100;
+
+/**
+ * Splits a round into at most `concurrency` requests. Items with an `_id` go to a part chosen by their index and
+ * id, so two writes of one document in a batch stay in one request, in order (the later one wins, as it would in
+ * one request); items without one are cut into contiguous runs.
+ */
+export function split(items: readonly BulkItem[], concurrency: number): (readonly BulkItem[])[] {
+  const n = Math.min(concurrency, Math.floor(items.length / MIN_PART));
+  if (n <= 1) return [items];
+  if (items.some((i) => i.id !== undefined)) {
+    const parts: BulkItem[][] = Array.from({ length: n }, () => []);
+    for (const item of items) parts[item.id === undefined ? 0 : hash(item.index, item.id) % n]!.push(item);
+    return parts.filter((p) => p.length > 0);
+  }
+  const size = Math.ceil(items.length / n);
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, k) => items.slice(k * size, (k + 1) * size));
+}
+
+/** FNV-1a over the index and id: cheap, and the same document always lands in the same part. */
+function hash(index: string, id: string): number {
+  let h = 0x811c9dc5;
+  for (const s of [index, id]) {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x2f, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 async function sendRound(items: readonly BulkItem[], send: Send, o: WriteOptions, rejected: Rejection[], round: Round): Promise<void> {

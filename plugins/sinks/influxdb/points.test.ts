@@ -80,6 +80,16 @@ describe('PointBuilder', () => {
     expect(plain.points.map((p) => p.line)).toEqual(['m,city=SF amount=1 1000000000000', 'm,city=SF amount=2 1000000000000']);
   });
 
+  it('skips times that moved points of other original times took, as probing from the original time would', () => {
+    const b = new PointBuilder(spec({ timestampField: 'ts', precision: 'ms' }));
+    const ts = [1e12, 1e12, 1e12 + 1, 1e12, 1e12 + 1, 1e12 + 5, 1e12 + 3, 1e12];
+    const { points } = b.build(ts.map((t, i) => ev({ amount: i, ts: t })));
+    const times = points.map((p) => Number(p.line.split(' ')[2]) - 1e12);
+    expect(times).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const many = b.build(Array.from({ length: 3000 }, (_, i) => ev({ amount: i, ts: 1e12 + (i % 3) })));
+    expect(new Set(many.points.map((p) => p.line.split(' ')[2])).size).toBe(3000);
+  });
+
   it('reads dotted paths', () => {
     const b = new PointBuilder(spec({ tags: ['payer.country'], fields: ['payment.amount'] }));
     expect(b.line(ev({ payer: { country: 'DE' }, payment: { amount: 3 } }))).toBe('m,payer.country=DE payment.amount=3 1700000000000000000');

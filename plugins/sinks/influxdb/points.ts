@@ -35,6 +35,25 @@ export interface Refused {
   detail: string;
 }
 
+/**
+ * The times taken in one series of one batch. A point goes to the first free time at or after its own; `next`
+ * remembers, per original time, where the previous search for it ended (every time before that is taken, and
+ * taken only grows), so a second with a thousand transactions costs one probe per point, not a thousand, and no
+ * string is built per probe. The result is the same as probing from the original time every time.
+ */
+class SeriesTimes {
+  readonly taken = new Set<bigint>();
+  readonly next = new Map<bigint, bigint>();
+
+  claim(time: bigint): bigint {
+    let t = this.next.get(time) ?? time;
+    while (this.taken.has(t)) t++;
+    this.taken.add(t);
+    this.next.set(time, t + 1n);
+    return t;
+  }
+}
+
 export class PointBuilder {
   private readonly measurement: string | undefined;
   /** Tag names with their escaped keys, sorted by key as InfluxDB orders them. */
@@ -102,7 +121,7 @@ export class PointBuilder {
   build(events: readonly Event[]): { points: Point[]; refused: Refused[] } {
     const points: Point[] = [];
     const refused: Refused[] = [];
-    const seen = this.spec.uniqueTimestamps ? new Set<string>() : undefined;
+    const unique = this.spec.uniqueTimestamps ? new Map<string, SeriesTimes>() : undefined;
     for (const event of events) {
       let p: ReturnType<PointBuilder['parts']>;
       try {
@@ -113,9 +132,10 @@ export class PointBuilder {
         continue;
       }
       let time = nanosTo(p.nanos, this.spec.precision);
-      if (seen) {
-        while (seen.has(`${p.series} ${time}`)) time++;
-        seen.add(`${p.series} ${time}`);
+      if (unique) {
+        let times = unique.get(p.series);
+        if (times === undefined) unique.set(p.series, (times = new SeriesTimes()));
+        time = times.claim(time);
       }
       points.push({ event, line: formatLine(p.series, p.fields, time) });
     }
