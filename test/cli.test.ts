@@ -142,4 +142,17 @@ describe('fintrans-agent CLI', () => {
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ files: 2, events: 5, hits: { 'big-ticket': 3 }, deadLetters: { 'not-json': 1 } });
   });
+  it('a SIGTERM right after start, while the CLI is still loading, still stops gracefully with exit 0', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // A preload that says when Node starts running JavaScript: the signal then lands while the CLI's modules load.
+    const preload = `data:text/javascript,process.stderr.write('js-started\\n')`;
+    const child = spawn(process.execPath, ['--import', preload, BIN, '--conf', 'default.yaml'], { cwd: dir, env: { ...process.env, FTA_OUT_DIR: join(dir, 'out'), FTA_METRICS_PORT: String(freePort()) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((r) => child.stderr!.on('data', (d) => String(d).includes('js-started') && r()));
+    await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+    expect(signal).toBe(null);
+    expect(code).toBe(0);
+  });
 });

@@ -5,7 +5,8 @@
  * are not written again on the retry. A source that crashes is rebuilt and restarted after a backoff.
  */
 import type { Logger } from 'pino';
-import { StoppingError, errorMessage } from '../errors.ts';
+import { AgentError, ChannelFullError, StoppingError, errorMessage } from '../errors.ts';
+import { RateLimiter } from '../log.ts';
 import type { Event } from '../event.ts';
 import type { ComponentStats } from '../metrics/stats.ts';
 import type { ComponentContext, Source, SourceRunContext } from '../types.ts';
@@ -34,6 +35,7 @@ export class SourceRunner {
    * did not take: a stop that abandoned it would have it re-read, and counted again, after the restart.
    */
   private readonly drain = new AbortController();
+  private readonly putWarnings = new RateLimiter();
   private loop: Promise<void> | undefined;
   private source: Source | undefined;
 
@@ -105,7 +107,12 @@ export class SourceRunner {
     const pending = [...required].filter(([, list]) => list.length > 0);
     const onRetry = (error: unknown) => {
       stats.add('channel_write_failures_total');
-      log.debug({ error: errorMessage(error) }, 'Channel full; backing off.');
+      // A full channel is ordinary backpressure; anything else (a disk below minimumRequiredSpace) needs an operator.
+      if (error instanceof ChannelFullError) return void log.debug({ error: errorMessage(error) }, 'Channel full; backing off.');
+      const code = error instanceof AgentError ? error.code : 'channel';
+      stats.error('channel', errorMessage(error));
+      const suppressed = this.putWarnings.allow(code);
+      if (suppressed >= 0) log.warn({ error: errorMessage(error), code, suppressed }, 'Channel refused the batch; the source waits and retries.');
     };
     for (const [name, list] of pending) await channels.get(name)!.putAll(list, signal, onRetry);
     for (const [name, list] of optional) {
