@@ -139,6 +139,11 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
         // A dotted key ("rules.4.when") names a nested value: located at its own line, not the component's.
         for (const l of lints) locate(l.key ? [...base, ...l.key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))] : base, l.message);
         if (lints.length) continue;
+        const literal = literalSecrets(def, body as Record<string, any>, loaded.envValues);
+        for (const key of literal) {
+          locate([...base, ...key.split('.')], `a credential must not be written into the configuration file: give it from the environment (${key.split('.').pop()}: "\${MY_SECRET}") or put it in a file and use ${key.split('.').pop()}File.`);
+        }
+        if (literal.length) continue;
         rememberSecrets(def, body as Record<string, any>, loaded.dir);
         (resolved[section as 'sources'] as ResolvedComponent[]).push({ name, kind, type: String((body as Record<string, any>).type), def, config: deepFreeze(body as Record<string, any>) });
       }
@@ -152,6 +157,14 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
   const metrics = { enabled: true, host: '127.0.0.1', port: 9464, ...(root.metrics ?? {}) };
   const reload = { watch: root.reload?.watch ?? true, debounceMs: safeMillis(root.reload?.debounce ?? 500, 'ms') };
   return { file: loaded.file, dir: loaded.dir, metrics, logLevel: root.logLevel ?? 'info', reload, agents, envValues: loaded.envValues };
+}
+
+/** Secret keys whose value was written literally in the file rather than substituted from `${ENV}`. */
+function literalSecrets(def: PluginDefinition, body: Record<string, any>, envValues: Set<string>): string[] {
+  return (def.secrets ?? []).filter((key) => {
+    const value = key.split('.').reduce<any>((v, k) => (v && typeof v === 'object' ? v[k] : undefined), body);
+    return typeof value === 'string' && value.length > 0 && !envValues.has(value);
+  });
 }
 
 /**

@@ -19,7 +19,7 @@ registry.register(influxSink);
 const conf = (sink: string) => `agents:\n  a:\n    channels: { c: { type: memory } }\n    sinks: { i: { type: influxdb, channel: c, url: "http://127.0.0.1:8086", ${sink} } }\n`;
 async function problems(yaml: string): Promise<string> {
   try {
-    await validateConfig(parseConfigText(yaml, '/tmp/i.yaml', {}), registry);
+    await validateConfig(parseConfigText(yaml, '/tmp/i.yaml', { INFLUX_TOKEN: 'tok-from-env', INFLUX_PASSWORD: 'pw-from-env' }), registry);
     return '';
   } catch (e) {
     return (e as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.message}`).join('\n');
@@ -28,8 +28,14 @@ async function problems(yaml: string): Promise<string> {
 
 describe('influxdb sink configuration', () => {
   it('accepts the v2 and v1 shapes', async () => {
-    expect(await problems(conf('bucket: b, org: o, token: t, measurement: m, fields: [amount]'))).toBe('');
-    expect(await problems(conf('api: v1, db: fintrans, rp: autogen, username: u, password: p, measurementField: kind, tags: [city], fields: [amount], integerFields: [amount]'))).toBe('');
+    expect(await problems(conf('bucket: b, org: o, token: "${INFLUX_TOKEN}", measurement: m, fields: [amount]'))).toBe('');
+    expect(await problems(conf('api: v1, db: fintrans, rp: autogen, username: u, password: "${INFLUX_PASSWORD}", measurementField: kind, tags: [city], fields: [amount], integerFields: [amount]'))).toBe('');
+  });
+
+  it('refuses a credential written into the file, at its key, and says where to put it instead', async () => {
+    const p = await problems(conf('bucket: b, org: o, token: literal-token, measurement: m, fields: [amount]'));
+    expect(p).toMatch(/^4:\d+ a credential must not be written into the configuration file: give it from the environment \(token: "\$\{MY_SECRET\}"\) or put it in a file and use tokenFile\.$/);
+    expect(p).not.toContain('literal-token');
   });
 
   it('reports every cross-key mistake at once', async () => {
