@@ -80,6 +80,15 @@ describe('fraud annotation and pass-through', () => {
   });
 });
 
+  test('transaction ids kept in windows are listed exactly as they came, built by concatenation or padded', async () => {
+    const { ctx, processor, anomalies } = await processorOf({ emitTo: ['a'], timeField: 'ts', rules: [{ id: 'velocity', type: 'frequency', key: 'userId', window: '1m', threshold: 2 }] });
+    let rope = '';
+    for (const c of 'tx-built-one-char-at-a-time') rope += c;
+    const ids = [rope, ' padded ', 'plain'];
+    await processor.process(ids.map((transactionId, i) => Event.fromData({ userId: 'u', transactionId, ts: T0 + i })), ctx);
+    expect(anomalies().map((a) => a.transactionIds)).toEqual([ids]);
+  });
+
 describe('fraud event time', () => {
   test('an event without a valid time skips the windowed rules only, counted', async () => {
     const { ctx, processor, anomalies } = await processorOf({

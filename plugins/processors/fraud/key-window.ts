@@ -47,7 +47,7 @@ export class KeyWindow {
 
   constructor(
     readonly spec: WindowSpec,
-    readonly key = '',
+    public key = '',
   ) {
     if (spec.measure !== 'count') this.values = [];
   }
@@ -139,6 +139,13 @@ export class KeyWindow {
     this.head = this.end = 0;
     this.sum = 0;
     this.counts = undefined;
+  }
+
+  /** Makes this window a new, empty one for `key` (the store reuses expired windows rather than allocate). */
+  reset(key: string): void {
+    this.clear();
+    this.key = key;
+    this.maxTime = this.mutedUntil = Number.NEGATIVE_INFINITY;
   }
 
   private scanDistinct(): number {

@@ -46,4 +46,22 @@ describe('WindowStore', () => {
     expect(store.expire(t, 2500)).toBe(1);
     expect(store.size).toBe(1);
   });
+
+  test('an expired key comes back as a fresh window, whatever the window it reuses held', () => {
+    const store = new WindowStore(100, counter());
+    const t = store.table();
+    const s = spec(1000);
+    const w = store.touch(t, 'gone', s);
+    w.add(0, 1, 'tx-1');
+    w.add(10, 1, 'tx-2');
+    w.mutedUntil = 500;
+    expect(store.expire(t, 2000)).toBe(1);
+    const fresh = store.touch(t, 'new', s);
+    expect([fresh.key, fresh.measure, fresh.ids(10), fresh.maxTime, fresh.mutedUntil]).toEqual(['new', 0, [], -Infinity, -Infinity]);
+    expect(fresh.add(-5000, 1, 'tx-3')).toBe('added'); // no trace of the old key's window end
+    expect(fresh.ids(10)).toEqual(['tx-3']);
+    // The expired key itself starts over too.
+    expect(store.touch(t, 'gone', s).measure).toBe(0);
+    expect(store.size).toBe(2);
+  });
 });

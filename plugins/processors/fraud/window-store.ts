@@ -5,9 +5,20 @@
  */
 import { KeyWindow, type WindowSpec } from './key-window.ts';
 
+/**
+ * Expired windows a table keeps for its next new keys. With keys that are seen about once per window (most users
+ * of a transaction feed), every event would otherwise allocate a window that lives exactly one window length: long
+ * enough to be copied into the old generation and then collected there, which made garbage collection the largest
+ * cost of the rules. Keys expire at the end of a batch and new ones arrive during the next, so a pool of a few
+ * batches' worth of keys covers the churn; beyond it, expired windows are left to the collector.
+ */
+const POOL = 4096;
+
 /** One rule's keys: a Map to find them, and a list through them in the order they were last seen. */
 class Table {
   readonly map = new Map<string, KeyWindow>();
+  /** Expired windows kept for reuse (see POOL). */
+  readonly free: KeyWindow[] = [];
   /** Least and most recently seen. */
   oldest: KeyWindow | undefined;
   newest: KeyWindow | undefined;
@@ -30,6 +41,10 @@ class Table {
   remove(w: KeyWindow): void {
     this.unlink(w);
     this.map.delete(w.key);
+    if (this.free.length < POOL) {
+      w.reset('');
+      this.free.push(w);
+    }
   }
 }
 
@@ -68,7 +83,9 @@ export class WindowStore {
       return w;
     }
     if (this.total >= this.maxKeys) this.evictOne(t);
-    w = new KeyWindow(spec, key);
+    w = t.free.pop();
+    if (w !== undefined && w.spec === spec) w.key = key;
+    else w = new KeyWindow(spec, key);
     t.map.set(key, w);
     t.append(w);
     this.total++;
