@@ -13,7 +13,12 @@ const TOTAL = 120_000;
 const SOURCE_BATCH = 500;
 const SINK_BATCH = 1000;
 const dir = tempDir('fta-crash-');
-afterAll(() => cleanup(dir));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  // A failed assertion must not leave an agent running (and writing) after the suite.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  cleanup(dir);
+});
 
 function outputBytes(out: string): number {
   let n = 0;
@@ -27,6 +32,7 @@ function outputBytes(out: string): number {
 
 function startAgent(conf: string): { child: ChildProcess; exited: Promise<number | null>; logs: () => string } {
   const child = spawn(process.execPath, [BIN, '--conf', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let logs = '';
   child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));

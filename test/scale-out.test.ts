@@ -20,7 +20,12 @@ const PARTITIONS = 5;
 const SOURCE_BATCH = 200;
 const SESSION_TIMEOUT_MS = 6000;
 const dir = tempDir('fta-scale-');
-afterAll(() => cleanup(dir));
+const started: ChildProcess[] = [];
+afterAll(() => {
+  // A failed assertion must not leave agents running after the suite.
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  cleanup(dir);
+});
 
 interface Proc {
   child: ChildProcess;
@@ -30,6 +35,7 @@ interface Proc {
 
 function startAgent(conf: string, name: string): Proc {
   const child = spawn(process.execPath, [BIN, '--conf', conf, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let logs = '';
   const keep = (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000));
   child.stdout!.on('data', keep);
