@@ -14,17 +14,15 @@ import { sinkCompliance } from '../agent/testing/compliance.ts';
 import { testContext } from '../agent/testing/context.ts';
 import hdfsSink from '../plugins/sinks/hdfs.ts';
 import { HdfsSink, type HdfsSinkConfig } from '../plugins/sinks/hdfs/sink.ts';
-import { WebHdfsClient, WebHdfsError } from '../plugins/sinks/hdfs/webhdfs-client.ts';
 import { Sfc32 } from '../plugins/sources/generator/prng.ts';
 import { BUILDERS } from '../plugins/sources/generator/schemas.ts';
 import { context } from '../servers/harness.ts';
 import { launch, readPidRecords, stopProcess } from '../servers/proc.ts';
 import { cleanup, readLines, stat, tempDir, waitFor, writeConfig } from './helpers/pipeline.ts';
 import { endpoints, ensureServers, startServer, stopServer } from './servers.ts';
+import { hdfs, NAMENODE, readTree, retrying, type Tree } from './helpers/hdfs.ts';
 
 const servers = await ensureServers(['hdfs']);
-const NAMENODE = endpoints.hdfs.webhdfs.replace(/\/webhdfs\/v1$/, '');
-const hdfs = new WebHdfsClient({ namenodes: [NAMENODE], user: endpoints.hdfs.user, timeoutMs: 30_000 });
 const ROOT = `/fta-test/hdfs-${process.pid}-${Date.now()}`;
 const registry = new PluginRegistry();
 registry.register(hdfsSink);
@@ -69,44 +67,6 @@ function seedConf(d: string, root: string, sink: Record<string, unknown> = {}, s
       k1: ${JSON.stringify(k1)}
 `,
   );
-}
-
-interface Tree {
-  files: Map<string, Buffer>;
-  inUse: string[];
-}
-
-/**
- * Retries the test's own HDFS calls while HDFS is restarting (this file restarts it, and so may a concurrent run
- * of the suite on the same machine); the sink under test never gets this help.
- */
-async function retrying<T>(fn: () => Promise<T>): Promise<T> {
-  for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 500))) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (!(error instanceof WebHdfsError && error.transient) || Date.now() > deadline) throw error;
-    }
-  }
-}
-
-/** Every file under `root`, read through WebHDFS; in-use ones are only listed. */
-function readTree(root: string, inUseSuffix = '.tmp'): Promise<Tree> {
-  return retrying(() => readTreeOnce(root, inUseSuffix));
-}
-
-async function readTreeOnce(root: string, inUseSuffix: string): Promise<Tree> {
-  const tree: Tree = { files: new Map(), inUse: [] };
-  const walk = async (d: string): Promise<void> => {
-    for (const s of (await hdfs.list(d)) ?? []) {
-      const p = `${d}/${s.pathSuffix}`;
-      if (s.type === 'DIRECTORY') await walk(p);
-      else if (s.pathSuffix.endsWith(inUseSuffix)) tree.inUse.push(p);
-      else tree.files.set(p, await hdfs.read(p));
-    }
-  };
-  await walk(root);
-  return tree;
 }
 
 const linesOf = (data: Buffer) => data.toString('utf8').split('\n').filter((l) => l.length > 0);

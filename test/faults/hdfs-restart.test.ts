@@ -13,7 +13,7 @@ import { startAgent } from '../../agent/run.ts';
 import { cleanup, stat, tempDir, waitFor, writeConfig } from '../helpers/pipeline.ts';
 import { endpoints, ensureServers } from '../servers.ts';
 import { feedSpool } from './helpers/feed.ts';
-import { hdfs, linesOf, NAMENODE, readTree, retrying } from './helpers/hdfs.ts';
+import { hdfs, linesOf, NAMENODE, readTree, retrying } from '../helpers/hdfs.ts';
 import { startHdfsDaemon, stopHdfsDaemon, type HdfsDaemon } from './helpers/outage.ts';
 import { expectReconciled, idsOfLines, tally, txIds } from './helpers/reconcile.ts';
 

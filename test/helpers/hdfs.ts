@@ -1,9 +1,9 @@
 /**
- * Reading back what the hdfs sink wrote, through WebHDFS, with retries while HDFS restarts (a fault case restarts
- * it on purpose; the sink under test never gets this help).
+ * Reading back what the hdfs sink wrote, through WebHDFS, with retries while HDFS restarts (the HDFS tests and the
+ * fault suite restart it on purpose; the sink under test never gets this help).
  */
-import { WebHdfsClient, WebHdfsError } from '../../../plugins/sinks/hdfs/webhdfs-client.ts';
-import { endpoints } from '../../servers.ts';
+import { WebHdfsClient, WebHdfsError } from '../../plugins/sinks/hdfs/webhdfs-client.ts';
+import { endpoints } from '../servers.ts';
 
 export const NAMENODE = endpoints.hdfs.webhdfs.replace(/\/webhdfs\/v1$/, '');
 export const hdfs = new WebHdfsClient({ namenodes: [NAMENODE], user: endpoints.hdfs.user, timeoutMs: 30_000 });
