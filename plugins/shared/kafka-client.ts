@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import kafkajs, { type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { ComponentContext } from '../../agent/index.ts';
 import { registerCodecs } from './kafka-codecs.ts';
+import { loadTls, tlsSchema, type TlsConfig } from './tls.ts';
 
 export const connectionSchema = {
   bootstrapServers: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'Brokers to bootstrap from, host:port.' },
@@ -15,16 +16,7 @@ export const connectionSchema = {
     description: 'TLS: true for the system CAs, or files (paths relative to the config file).',
     anyOf: [
       { type: 'boolean' },
-      {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          caFile: { type: 'string', description: 'PEM file of the CA(s) to trust.' },
-          certFile: { type: 'string', description: 'PEM client certificate, for mutual TLS.' },
-          keyFile: { type: 'string', description: 'PEM private key of the client certificate.' },
-          rejectUnauthorized: { type: 'boolean', default: true, description: 'Verify the broker certificate (keep true outside tests).' },
-        },
-      },
+      tlsSchema('broker', 'TLS with the given files.'),
     ],
   },
   sasl: {
@@ -46,7 +38,7 @@ export const connectionSchema = {
 export interface ConnectionConfig {
   bootstrapServers: string[];
   clientId: string;
-  ssl?: boolean | { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean };
+  ssl?: boolean | TlsConfig;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password?: string; passwordFile?: string };
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
@@ -79,12 +71,9 @@ export function createKafka(config: ConnectionConfig, ctx: ComponentContext): In
   };
   if (config.ssl === true) options.ssl = true;
   else if (config.ssl) {
-    options.ssl = {
-      rejectUnauthorized: config.ssl.rejectUnauthorized,
-      ...(config.ssl.caFile ? { ca: [read(config.ssl.caFile)] } : {}),
-      ...(config.ssl.certFile ? { cert: read(config.ssl.certFile) } : {}),
-      ...(config.ssl.keyFile ? { key: read(config.ssl.keyFile) } : {}),
-    };
+    const tls = loadTls(config.ssl, ctx.configDir);
+    // kafkajs passes these to tls.connect; a list of CAs is what it documents.
+    options.ssl = { ...tls, ...(tls.ca ? { ca: [tls.ca] } : {}) };
   }
   if (config.sasl) {
     const password = config.sasl.passwordFile ? read(config.sasl.passwordFile).replace(/\r?\n$/, '') : (config.sasl.password ?? '');

@@ -11,6 +11,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { definePlugin, type Event, type WriteResult } from '../../agent/index.ts';
 import { buildItem, isRejection, type BulkItem, type OpType, type Rejection } from './elasticsearch/bulk.ts';
+import { tlsProblems } from '../shared/tls.ts';
 import { authProblems, clientOptions, connectionSchema, nodeList, type ConnectionConfig } from './elasticsearch/client.ts';
 import { compileIndexName, type TimestampUnit } from './elasticsearch/index-name.ts';
 import { installTemplate, isProblem, resolveTemplate, type TemplateConfig } from './elasticsearch/template.ts';
@@ -92,6 +93,7 @@ export default definePlugin<'sink', ElasticsearchSinkConfig>({
       problems.push({ key: 'timeZone', message: `unknown time zone "${config.timeZone}" (use an IANA name such as UTC or Europe/Paris)` });
     }
     for (const message of authProblems(config.auth)) problems.push({ key: 'auth', message });
+    for (const message of tlsProblems(config.tls)) problems.push({ key: 'tls', message });
     if (config.format === 'text' && config.idField) problems.push({ key: 'idField', message: 'idField needs format json (a text event has no fields)' });
     if (config.format === 'text' && config.timestampField) problems.push({ key: 'timestampField', message: 'timestampField needs format json (a text event has no fields)' });
     if (config.format === 'text' && config.index.includes('%[')) problems.push({ key: 'index', message: '%[field] needs format json (a text event has no fields)' });

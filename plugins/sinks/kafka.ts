@@ -8,6 +8,7 @@
 import kafkajs, { type Message, type Producer } from 'kafkajs';
 import { definePlugin } from '../../agent/index.ts';
 import { connectionSchema, createKafka, type ConnectionConfig } from '../shared/kafka-client.ts';
+import { tlsProblems } from '../shared/tls.ts';
 import { COMPRESSION } from '../shared/kafka-codecs.ts';
 import { compileTemplate } from '../shared/template.ts';
 import { isPermanentRecordError, type Item, type Rejected, TOPIC_NAME, toRecord, topicMessages, transient } from './kafka/records.ts';
@@ -96,6 +97,7 @@ export default definePlugin<'sink', KafkaSinkConfig>({
   },
   lint(config) {
     const problems: { key: string; message: string }[] = [];
+    if (typeof config.ssl === 'object') for (const message of tlsProblems(config.ssl)) problems.push({ key: 'ssl', message });
     if (config.idempotent && config.acks !== 'all') problems.push({ key: 'acks', message: `acks ${config.acks} needs idempotent: false (the idempotent producer requires acks: all).` });
     if (config.exactlyOnce) {
       if (!config.idempotent) problems.push({ key: 'idempotent', message: 'exactlyOnce needs the idempotent producer: remove idempotent: false.' });

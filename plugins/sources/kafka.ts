@@ -10,6 +10,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { AgentError, definePlugin, ErrorCodes, errorMessage, Event, type Headers } from '../../agent/index.ts';
 import { connectionSchema, createKafka, type ConnectionConfig } from '../shared/kafka-client.ts';
+import { tlsProblems } from '../shared/tls.ts';
 import { beginEpoch, endEpoch, EPOCH_HEADER, formatPosition, GROUP_HEADER, POSITION_HEADER, sinksReady } from './kafka/handoff.ts';
 
 interface KafkaSourceConfig extends ConnectionConfig {
@@ -71,9 +72,11 @@ export default definePlugin<'source', KafkaSourceConfig>({
     },
   },
   lint(config) {
-    return config.offsetCommit === 'sink' && config.consumer.readUncommitted
-      ? [{ key: 'consumer', message: 'offsetCommit: sink reads only committed records (records of aborted transactions must not pass): remove consumer.readUncommitted.' }]
-      : [];
+    const problems = typeof config.ssl === 'object' ? tlsProblems(config.ssl).map((message) => ({ key: 'ssl', message })) : [];
+    if (config.offsetCommit === 'sink' && config.consumer.readUncommitted) {
+      problems.push({ key: 'consumer', message: 'offsetCommit: sink reads only committed records (records of aborted transactions must not pass): remove consumer.readUncommitted.' });
+    }
+    return problems;
   },
   create(config, ctx) {
     const kafka = createKafka(config, ctx);

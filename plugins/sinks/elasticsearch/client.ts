@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ClientOptions } from '@elastic/elasticsearch';
+import { loadTls, tlsSchema, type TlsConfig } from '../../shared/tls.ts';
 
 export interface AuthConfig {
   apiKey?: string;
@@ -12,13 +13,6 @@ export interface AuthConfig {
   username?: string;
   password?: string;
   passwordFile?: string;
-}
-
-export interface TlsConfig {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  rejectUnauthorized: boolean;
 }
 
 export interface ConnectionConfig {
@@ -49,17 +43,7 @@ export const connectionSchema = {
       passwordFile: { type: 'string', description: 'File holding the password (trailing newline ignored), relative to the config file.' },
     },
   },
-  tls: {
-    type: 'object',
-    additionalProperties: false,
-    description: 'TLS for https:// nodes: files relative to the config file.',
-    properties: {
-      caFile: { type: 'string', description: 'PEM file of the CA(s) to trust (e.g. config/certs/http_ca.crt of the cluster).' },
-      certFile: { type: 'string', description: 'PEM client certificate, for mutual TLS.' },
-      keyFile: { type: 'string', description: 'PEM private key of the client certificate.' },
-      rejectUnauthorized: { type: 'boolean', default: true, description: 'Verify the server certificate (keep true outside tests).' },
-    },
-  },
+  tls: tlsSchema('node', 'TLS for https:// nodes (e.g. caFile: config/certs/http_ca.crt of the cluster).'),
   requestTimeoutMs: { type: 'integer', minimum: 100, default: 30000, description: 'Milliseconds to wait for a bulk response before the batch is rolled back and retried.' },
   maxRetries: { type: 'integer', minimum: 0, default: 2, description: 'Times the client retries a request on another node after a connection error or 502/503/504, inside one write.' },
   compression: { type: 'boolean', default: false, description: 'Gzip request bodies (less network, more CPU).' },
@@ -99,13 +83,6 @@ export function clientOptions(config: ConnectionConfig, configDir: string, name:
   const a = config.auth;
   if (a?.apiKey || a?.apiKeyFile) options.auth = { apiKey: a.apiKeyFile ? secret(a.apiKeyFile) : a.apiKey! };
   else if (a?.username) options.auth = { username: a.username, password: a.passwordFile ? secret(a.passwordFile) : (a.password ?? '') };
-  if (config.tls) {
-    options.tls = {
-      rejectUnauthorized: config.tls.rejectUnauthorized,
-      ...(config.tls.caFile ? { ca: read(config.tls.caFile) } : {}),
-      ...(config.tls.certFile ? { cert: read(config.tls.certFile) } : {}),
-      ...(config.tls.keyFile ? { key: read(config.tls.keyFile) } : {}),
-    };
-  }
+  if (config.tls) options.tls = loadTls(config.tls, configDir);
   return options;
 }
