@@ -100,6 +100,35 @@ describe('file channel durability', () => {
     await b.ch.stop!();
   });
 
+  it('keeps disk use to the queued records plus one segment while a backlog is queued, and reports it', async () => {
+    const s = setup({ maxFileSize: 256 << 10 });
+    const a = await s.open();
+    const bytes = () => segments(s.data).reduce((n, f) => n + statSync(join(s.data, f)).size, 0);
+    for (let b = 0; b < 200; b++) await put(a.ch, range(b * 100, b * 100 + 100).map(ev));
+    const full = bytes();
+    expect(a.ctx.stats.get('disk_bytes')).toBe(full);
+    for (let t = 0; t < 15; t++) await (await a.ch.take(1000, 0)).commit(); // 15,000 of 20,000 taken
+    const queued = (full * 5000) / 20000; // every record has the same size
+    expect(bytes()).toBeLessThanOrEqual(queued + (256 << 10) + 4096); // + the active segment + take records
+    expect(a.ctx.stats.get('disk_bytes')).toBe(bytes());
+    await a.ch.stop!();
+  });
+
+  it('shares one fsync among commits that arrive together (group commit), each still durable', async () => {
+    const s = setup();
+    const a = await s.open();
+    const fsyncs = () => a.ctx.stats.histograms.get('fsync_seconds')!.h.count;
+    const before = fsyncs();
+    await Promise.all(range(0, 40).map((b) => put(a.ch, range(b * 10, b * 10 + 10).map(ev))));
+    const used = fsyncs() - before;
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(40);
+    await a.ch.stop!();
+    const b = await s.open();
+    expect((await drain(b.ch)).sort((x, y) => x - y)).toEqual(range(0, 400));
+    await b.ch.stop!();
+  });
+
   it('records fsync latency with fsync: commit, and also works with fsync: interval', async () => {
     const s = setup();
     const a = await s.open();
