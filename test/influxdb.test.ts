@@ -6,7 +6,6 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../agent/log.ts';
-import { PluginRegistry } from '../agent/registry.ts';
 import { startAgent } from '../agent/run.ts';
 import { cleanup, readLines, stat, tempDir, waitFor, writeConfig } from './helpers/pipeline.ts';
 import { endpoints, ensureServers, startServer, stopServer } from './servers.ts';
@@ -21,10 +20,7 @@ const QDB = endpoints.questdb.url;
 const INFLUX = endpoints.influxdb.url;
 const DB = endpoints.influxdb.database;
 
-// agent/registry.ts does not list the sink yet: register it for these agents.
-const registry = new PluginRegistry();
-registry.register(influxSink);
-const start = (conf: string) => startAgent({ conf, registry, log: silentLogger(), metricsPort: false });
+const start = (conf: string) => startAgent({ conf, log: silentLogger(), metricsPort: false });
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));

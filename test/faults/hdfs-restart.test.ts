@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../agent/log.ts';
 import { startAgent } from '../../agent/run.ts';
 import { cleanup, stat, tempDir, waitFor, writeConfig } from '../helpers/pipeline.ts';
-import { endpoints, ensureServers } from '../servers.ts';
+import { endpoints, ensureServers, underCI } from '../servers.ts';
 import { feedSpool } from './helpers/feed.ts';
 import { hdfs, linesOf, NAMENODE, readTree, retrying } from '../helpers/hdfs.ts';
 import { startHdfsDaemon, stopHdfsDaemon, type HdfsDaemon } from './helpers/outage.ts';
@@ -63,7 +63,11 @@ describe.skipIf(!servers.ok)('HDFS NameNode and DataNode restarts (real HDFS)', 
     };
     try {
       await waitFor('3000 written', () => s('events_drained_total') >= 3000, 60_000);
-      if (!(await outage('namenode'))) return t.skip(); // HDFS not started by this checkout's harness
+      if (!(await outage('namenode'))) {
+        // HDFS was started outside this checkout's harness, so its daemons cannot be stopped from here.
+        if (underCI()) throw new Error('HDFS was not started by this checkout\'s harness: the restart case cannot run under CI');
+        return t.skip();
+      }
       const after = s('events_drained_total');
       await waitFor('3000 more written after the NameNode restart', () => s('events_drained_total') >= after + 3000, 120_000);
       expect(s('events_drained_total')).toBeLessThan(TOTAL); // the next restart is mid-stream too
