@@ -1,5 +1,5 @@
 /**
- * Real servers for integration tests (see servers/SERVERS.md). Usage in a test file:
+ * Real servers for integration tests (README, "Servers for tests"). Usage in a test file:
  *
  *   const servers = await ensureServers(['kafka']);          // top level: starts or reuses the broker
  *   describe.skipIf(!servers.ok)('kafka sink', () => { … }); // skipped only locally, and only without Java
