@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { AgentError, ErrorCodes } from './errors.ts';
 import type { ComponentKind, PluginDefinition } from './types.ts';
 
@@ -45,6 +45,17 @@ const KINDS: readonly ComponentKind[] = ['source', 'channel', 'sink', 'processor
 
 export function isPluginReference(type: string): boolean {
   return type.startsWith('.') || type.startsWith('/') || type.includes('/') || type.endsWith('.js') || type.endsWith('.ts') || type.endsWith('.mjs');
+}
+
+function isInstalledPackage(name: string, baseDir: string): boolean {
+  // Node's own modules resolve too, but `type: http` is a Flume type name, never a plugin.
+  if (isBuiltin(name)) return false;
+  try {
+    createRequire(resolve(baseDir, 'noop.js')).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Checks that a module's default export is a plugin definition; returns a message naming what is wrong. */
@@ -114,7 +125,9 @@ export class PluginRegistry {
       this.loaded.set(key, def);
       return def;
     }
-    if (isPluginReference(type) || !/^[a-z_][a-z0-9_-]*$/i.test(type)) {
+    // A bare name that is no built-in may be a package installed beside the config; only then is it imported, so a
+    // misspelt built-in stays an "unknown type" with its suggestion.
+    if (isPluginReference(type) || !/^[a-z_][a-z0-9_-]*$/i.test(type) || isInstalledPackage(type, baseDir)) {
       const def = await this.importModule(type, baseDir);
       if (def.kind !== kind) throw new AgentError(ErrorCodes.PLUGIN_INVALID, `Plugin "${type}" is a ${def.kind}, used here as a ${kind}.`);
       return def;

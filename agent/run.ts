@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { AgentError, ErrorCodes } from './errors.ts';
+import { AgentError, ErrorCodes, errorMessage } from './errors.ts';
 import { loadConfig, resolveConfPath } from './config/load.ts';
 import { ConfigError } from './config/problems.ts';
 import { validateConfig, type ResolvedConfig } from './config/validate.ts';
@@ -82,13 +82,18 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   let server: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   if (options.metricsPort !== false && started.metrics.enabled) {
     const port = options.metricsPort ?? started.metrics.port;
-    server = await startMetricsServer(metrics, {
-      host: started.metrics.host,
-      port,
-      token: started.metrics.token,
-      healthy: () => agent.healthy(),
-      extraStatus: () => Object.fromEntries([...agent.channels].map(([n, ch]) => [`CHANNEL.${n}`, Object.fromEntries(Object.entries(ch.status()).map(([k, v]) => [k, String(v)]))])),
-    });
+    try {
+      server = await startMetricsServer(metrics, {
+        host: started.metrics.host,
+        port,
+        token: started.metrics.token,
+        healthy: () => agent.healthy(),
+        extraStatus: () => Object.fromEntries([...agent.channels].map(([n, ch]) => [`CHANNEL.${n}`, Object.fromEntries(Object.entries(ch.status()).map(([k, v]) => [k, String(v)]))])),
+      });
+    } catch (error) {
+      // The bare "listen EADDRINUSE" names neither the endpoint nor the setting that moves it.
+      throw new Error(`The metrics endpoint cannot listen on ${started.metrics.host}:${port} (${errorMessage(error)}): stop what uses that port, or set metrics.port to another port (0 = any free one) or metrics.enabled: false.`, { cause: error });
+    }
   }
   await agent.start();
 

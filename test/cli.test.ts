@@ -3,6 +3,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, readLines, tally, tempDir, waitFor, writeSpoolFile } from './helpers/pipeline.ts';
@@ -89,6 +90,28 @@ describe('fintrans-agent CLI', () => {
     expect(lines).toHaveLength(5000);
     expect(tally(lines.map((l) => JSON.parse(l).transactionId)).size).toBe(5000);
     expect(logs).toMatch(/"msg":"Agent stopped\."/);
+  });
+
+  it('exits 1 on a fatal runtime error (the metrics port is taken), with a clear message and no stack trace', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // The config is valid: only the running process can find the port taken, so this is a runtime error, not exit 2.
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      writeFileSync(join(dir, 'agent.yaml'), `metrics: { port: ${port} }\nagents:\n  a:\n    sources:\n      s: { type: generator, count: 10, channels: [c] }\n    channels:\n      c: { type: memory }\n    sinks:\n      k: { type: null, channel: c }\n`);
+      expect(cli(['validate', '--conf', join(dir, 'agent.yaml')]).status).toBe(0);
+      const child = spawn(process.execPath, [BIN, '--conf', join(dir, 'agent.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^Fatal: The metrics endpoint cannot listen on 127\\.0\\.0\\.1:${port} \\(.*EADDRINUSE.*\\).*metrics\\.port`));
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 
   it('reports an unreadable spool file, keeps running, and reads it once its permissions are fixed', async () => {

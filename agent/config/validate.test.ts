@@ -75,6 +75,27 @@ agents:
     for (const line of p) expect(line).toMatch(/agent\.yaml:\d+:\d+ /);
   });
 
+  it('locates a sink with no channel, a source with no channels and a source with an empty channels list', async () => {
+    const p = await problems(`
+agents:
+  a:
+    sources:
+      none: { type: generator }
+      empty: { type: generator, channels: [] }
+      fine: { type: generator, channels: [c1] }
+    channels:
+      c1: { type: memory }
+    sinks:
+      out: { type: null }
+      drain: { type: null, channel: c1 }
+`);
+    // Each problem sits on the line of the component that has it, and nothing is said about the valid ones.
+    expect(p).toHaveLength(3);
+    expect(p).toContainEqual(expect.stringMatching(/agent\.yaml:5:\d+ agents\.a\.sources\.none: missing required key "channels"/));
+    expect(p).toContainEqual(expect.stringMatching(/agent\.yaml:6:\d+ agents\.a\.sources\.empty\.channels: must NOT have fewer than 1 items/));
+    expect(p).toContainEqual(expect.stringMatching(/agent\.yaml:11:\d+ agents\.a\.sinks\.out: missing required key "channel"/));
+  });
+
   it('checks batchSize against the channel transactionCapacity on both ends', async () => {
     const p = await problems(`
 agents:

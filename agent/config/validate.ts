@@ -127,7 +127,7 @@ export async function validateConfig(loaded: LoadedConfig, registry = new Plugin
         if (!def) {
           const known = registry.typeNames(kind);
           const guess = didYouMean(body.type, known);
-          locate([...base, 'type'], `unknown ${kind} type "${body.type}"${guess ? `; did you mean "${guess}"?` : '.'} Built-in ${kind} types: ${known.join(', ')}; or give a path to a plugin module.`);
+          locate([...base, 'type'], `unknown ${kind} type "${body.type}"${guess ? `; did you mean "${guess}"?` : '.'} Built-in ${kind} types: ${known.join(', ')}; or give a path to a plugin module or the name of an installed plugin package.`);
           continue;
         }
         const validate = compile(componentSchema(kind, def.schema));
