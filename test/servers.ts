@@ -9,7 +9,10 @@
  * test/global-setup.ts at the end of the run (unless SERVERS_KEEP=1); servers that were already up are reused
  * and left running.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ServerUnavailable, down, up } from '../servers/harness.ts';
+import { serverDir } from '../servers/layout.ts';
 import { kafkaSecurity } from '../servers/kafka.ts';
 import { serverDef } from '../servers/registry.ts';
 
@@ -29,6 +32,28 @@ export const endpoints = {
   hdfs: { fsUri: 'hdfs://127.0.0.1:8020', webhdfs: 'http://127.0.0.1:9870/webhdfs/v1', user: 'root' },
 } as const;
 
+/**
+ * Set by test/global-setup.ts to an id of its own run. A server a worker of this run started is marked with it, so
+ * the teardown stops exactly those: never a server another run (a second checkout's `npm test`, a person's
+ * `npm run servers -- up`) started meanwhile.
+ */
+export const RUN_ID_ENV = 'FTA_TEST_RUN_ID';
+const startedMark = (name: string) => join(serverDir(name), 'run', 'started-by-test-run');
+
+function markStarted(name: string): void {
+  const run = process.env[RUN_ID_ENV];
+  if (run) writeFileSync(startedMark(name), run);
+}
+
+/** Whether this run (by its id) started the server, as opposed to reusing one that was up. */
+export function startedByRun(name: string, run: string): boolean {
+  try {
+    return readFileSync(startedMark(name), 'utf8') === run;
+  } catch {
+    return false;
+  }
+}
+
 /** Set by test/global-setup.ts when no Java was found, so workers skip quietly after its one notice. */
 export const NO_JAVA_ENV = 'FTA_SERVERS_NO_JAVA';
 
@@ -47,7 +72,10 @@ export async function ensureServers(names: readonly string[]): Promise<ServersSt
   const noJava = process.env[NO_JAVA_ENV];
   if (noJava && !underCI() && names.some((n) => serverDef(n).needsJava)) return { ok: false, reason: noJava };
   try {
-    for (const name of names) await up(name);
+    for (const name of names) {
+      const { outcome } = await up(name);
+      if (outcome === 'started') markStarted(name);
+    }
     return { ok: true };
   } catch (e) {
     if (!(e instanceof ServerUnavailable)) throw e;
