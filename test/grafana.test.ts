@@ -226,6 +226,12 @@ describe.skipIf(!servers.ok)('Grafana InfluxQL panels on data written by the shi
     const perMerchant = await influxql(db, expand(byPanel.get('Volume per merchant (top 10 by total)')!));
     const withMerchant = finance.filter((r) => r.merchant_id !== null);
     expect(Object.fromEntries(perMerchant.map((s) => [s.tags!.merchant_id, s.values[0]![s.columns.indexOf('total')]]))).toEqual(sum(withMerchant, (r) => r.merchant_id!, (r) => r.amount));
+    const merchantCounts = sum(withMerchant, (r) => r.merchant_id!, () => 1);
+    expect(Object.fromEntries(perMerchant.map((s) => [s.tags!.merchant_id, s.values[0]![s.columns.indexOf('transactions')]]))).toEqual(merchantCounts);
+    for (const s of perMerchant) {
+      const m = s.tags!.merchant_id!;
+      expect(s.values[0]![s.columns.indexOf('average')]).toBeCloseTo(sum(withMerchant, (r) => r.merchant_id!, (r) => r.amount)[m]! / merchantCounts[m]!, 9);
+    }
     const perType = await influxql(db, expand(byPanel.get('Transactions per type (seed 003 points)')!));
     expect(Object.fromEntries(perType.map((s) => [s.tags!.transaction_type, s.values[0]![1]]))).toEqual(sum(finance, (r) => r.transaction_type, () => 1));
   });
