@@ -11,6 +11,7 @@ import { definePlugin, durationSchema, type Sink } from '../../agent/index.ts';
 import { PathTemplate } from './hdfs/path-escapes.ts';
 import { HdfsSink, type HdfsSinkConfig } from './hdfs/sink.ts';
 import { Zone } from '../shared/event-time.ts';
+import { tlsProblems, tlsSchema } from '../shared/tls.ts';
 
 export type { HdfsSinkConfig };
 
@@ -27,7 +28,7 @@ export default definePlugin<'sink', HdfsSinkConfig>({
     required: ['namenodes', 'path'],
     properties: {
       namenodes: {
-        description: 'WebHDFS base URLs of the NameNodes, e.g. ["http://nn1:9870", "http://nn2:9870"]; on a network error, 5xx, 429 or a standby answer the next one is tried.',
+        description: 'WebHDFS base URLs of the NameNodes, e.g. ["http://nn1:9870", "http://nn2:9870"], or https://nn1:9871 for WebHDFS over TLS (swebhdfs, see tls); on a network error, 5xx, 429 or a standby answer the next one is tried.',
         type: 'array',
         minItems: 1,
         items: { type: 'string', minLength: 1 },
@@ -91,6 +92,7 @@ export default definePlugin<'sink', HdfsSinkConfig>({
       },
       maxOpenFiles: { description: 'Most bucket files open at once; beyond it the least recently written one is rolled.', type: 'integer', minimum: 1, default: 5000 },
       callTimeout: durationSchema('Longest a WebHDFS request may stay without an answer before it fails (and the batch is retried).', 'ms', 30_000),
+      tls: tlsSchema('NameNode and DataNode', 'TLS for https:// NameNodes (dfs.http.policy HTTPS_ONLY or HTTP_AND_HTTPS); applies to the NameNode and to the DataNodes it redirects writes and reads to, e.g. caFile: the CA of the cluster\'s certificates.'),
     },
   },
   lint(config) {
@@ -113,6 +115,7 @@ export default definePlugin<'sink', HdfsSinkConfig>({
     for (const key of NAME_KEYS) if (/[/%]/.test(config[key])) problems.push({ key, message: `"${config[key]}" may not contain "/" or "%" (file names take no escapes).` });
     if (config.inUsePrefix === '' && config.inUseSuffix === '') problems.push({ key: 'inUseSuffix', message: 'inUsePrefix and inUseSuffix are both empty: in-use files could not be told from finished ones.' });
     if (config.roundUnit === 'hour' && config.roundValue > 24) problems.push({ key: 'roundValue', message: 'roundValue must be at most 24 with roundUnit hour.' });
+    for (const message of tlsProblems(config.tls)) problems.push({ key: 'tls', message });
     if (config.useLocalTimeStamp && config.timestampField) problems.push({ key: 'timestampField', message: 'timestampField has no effect with useLocalTimeStamp: true; remove one of them.' });
     return problems;
   },

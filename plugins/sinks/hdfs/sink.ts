@@ -11,6 +11,7 @@
 import { userInfo } from 'node:os';
 import { AgentError, errorMessage, toMillis, type ComponentContext, type Event, type Sink, type WriteResult } from '../../../agent/index.ts';
 import { BucketWriter, Counter, encodeBatch, type HdfsOps, type Naming, type RollPolicy } from './bucket-writer.ts';
+import { loadTls, type TlsConfig } from '../../shared/tls.ts';
 import { Finalizer, type Pending } from './finalizer.ts';
 import { PathTemplate, type TimeOptions } from './path-escapes.ts';
 import { WebHdfsClient } from './webhdfs-client.ts';
@@ -33,6 +34,7 @@ export interface HdfsSinkConfig extends TimeOptions {
   codeC: 'gzip';
   maxOpenFiles: number;
   callTimeout: number | string;
+  tls?: TlsConfig;
 }
 
 type Metric = ReturnType<ComponentContext['metrics']['counter']>;
@@ -55,7 +57,10 @@ export class HdfsSink implements Sink {
   private queue: Promise<unknown> = Promise.resolve(); // one operation at a time: a roll never races an append
 
   constructor(private readonly config: Readonly<HdfsSinkConfig>, private readonly ctx: ComponentContext, fs?: HdfsOps) {
-    this.fs = fs ?? new WebHdfsClient({ namenodes: config.namenodes, user: hdfsUser(config.user), timeoutMs: toMillis(config.callTimeout, 'ms') });
+    this.fs = fs ?? new WebHdfsClient({
+      namenodes: config.namenodes, user: hdfsUser(config.user), timeoutMs: toMillis(config.callTimeout, 'ms'),
+      ...(config.tls ? { tls: loadTls(config.tls, ctx.configDir) } : {}), // read at create: a missing file fails the start
+    });
     this.template = new PathTemplate(config.path, config);
     const gz = config.fileType === 'CompressedStream';
     this.naming = { filePrefix: config.filePrefix, fileSuffix: config.fileSuffix + (gz ? '.gz' : ''), inUsePrefix: config.inUsePrefix, inUseSuffix: config.inUseSuffix };

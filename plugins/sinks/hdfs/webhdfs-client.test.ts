@@ -3,8 +3,9 @@
  * NameNode and a DataNode. The real protocol is exercised against real HDFS in test/hdfs.test.ts.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { WebHdfsClient, WebHdfsError } from './webhdfs-client.ts';
 
 type Handler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void;
@@ -124,5 +125,27 @@ describe('WebHDFS client', () => {
     const silent = await fake(() => undefined);
     const c = new WebHdfsClient({ namenodes: [silent], user: 'u', timeoutMs: 200 });
     await expect(c.status('/x')).rejects.toMatchObject({ status: 0, message: expect.stringContaining('no answer for 200 ms') });
+  });
+
+  it('gives the tls options to the https NameNode and to the https DataNode it redirects to, and none to http', async () => {
+    // No certificate here: https.request is stood in for by plain http to the fakes, recording the options it got.
+    const seen: { url: string; options: https.RequestOptions }[] = [];
+    const spy = vi.spyOn(https, 'request').mockImplementation(((url: string, options: https.RequestOptions, cb: (res: http.IncomingMessage) => void) => {
+      seen.push({ url, options });
+      return http.request(url.replace(/^https:/, 'http:'), { method: options.method, headers: options.headers, agent: false }, cb);
+    }) as typeof https.request);
+    try {
+      const dn = await fake((_r, _b, res) => res.writeHead(201).end());
+      const nn = await fake((req, _b, res) => res.writeHead(307, { location: `${dn.replace('http:', 'https:')}${req.url}` }).end());
+      const tls = { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM', rejectUnauthorized: true };
+      await new WebHdfsClient({ namenodes: [nn.replace('http:', 'https:')], user: 'u', timeoutMs: 2000, tls }).create('/f', Buffer.from('x\n'));
+      expect(seen.map((s) => new URL(s.url).port)).toEqual([new URL(nn).port, new URL(dn).port]);
+      for (const s of seen) expect(s.options).toMatchObject(tls);
+      seen.length = 0;
+      await new WebHdfsClient({ namenodes: [nn], user: 'u', timeoutMs: 2000, tls }).status('/f').catch(() => undefined);
+      expect(seen).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

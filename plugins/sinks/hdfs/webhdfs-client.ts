@@ -7,9 +7,13 @@
  * CREATE, APPEND and OPEN are two requests: the NameNode answers 307 with the DataNode's URL, and the data goes
  * there in one request. Errors say whether data may have reached the file (`written: 'maybe'`), which the sink
  * needs to keep a failed append from being followed by a duplicate.
+ *
+ * Over HTTPS (swebhdfs) the `tls` options apply to the NameNode and to the DataNode it redirects to: a cluster
+ * serves both with certificates from the same CA.
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { TlsOptions } from '../../shared/tls.ts';
 
 export interface FileStatus {
   pathSuffix: string;
@@ -48,11 +52,13 @@ export class WebHdfsError extends Error {
 type Reply = { status: number; location: string | undefined; body: Buffer };
 
 export interface WebHdfsOptions {
-  /** NameNode HTTP addresses, e.g. http://nn1:9870 (a trailing /webhdfs/v1 is accepted). */
+  /** NameNode HTTP addresses, e.g. http://nn1:9870 or https://nn1:9871 (a trailing /webhdfs/v1 is accepted). */
   namenodes: readonly string[];
   user: string;
   /** Longest a request may stay silent before it fails, in milliseconds. */
   timeoutMs: number;
+  /** CA, client certificate and verification for https:// requests; plain http:// ones ignore it. */
+  tls?: TlsOptions;
 }
 
 export class WebHdfsClient {
@@ -125,9 +131,9 @@ export class WebHdfsClient {
       const url = `${this.bases[index]}${encoded}?${query}`;
       let reply: Reply;
       try {
-        reply = await send(method, url, undefined, this.options.timeoutMs);
+        reply = await send(method, url, undefined, this.options);
       } catch (error) {
-        last = new WebHdfsError(`${op} ${path}: NameNode ${this.bases[index]} unreachable: ${(error as Error).message}`, 0, undefined, 'no', { cause: error });
+        last = new WebHdfsError(`${op} ${path}: NameNode ${this.bases[index]} unreachable: ${networkDetail(error)}`, 0, undefined, 'no', { cause: error });
         continue;
       }
       const err = reply.status >= 300 && reply.status !== 307 ? replyError(`${op} ${path}`, reply) : undefined;
@@ -147,10 +153,10 @@ export class WebHdfsClient {
     if (nn.status !== 307 || !nn.location) throw replyError(`${method} ${path}: expected a redirect to a DataNode`, nn);
     let reply: Reply;
     try {
-      reply = await send(method, nn.location, data, this.options.timeoutMs);
+      reply = await send(method, nn.location, data, this.options);
     } catch (error) {
       const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      const message = `${method} ${path}: DataNode ${new URL(nn.location).host} failed: ${(error as Error).message}`;
+      const message = `${method} ${path}: DataNode ${new URL(nn.location).host} failed: ${networkDetail(error)}`;
       throw new WebHdfsError(message, 0, undefined, data && !refused ? 'maybe' : 'no', { cause: error });
     }
     if (reply.status !== expect) {
@@ -159,6 +165,13 @@ export class WebHdfsClient {
     }
     return reply;
   }
+}
+
+/** The error's message, with what to do when the peer's certificate was not trusted (codes of node:tls). */
+function networkDetail(error: unknown): string {
+  const { message, code } = error as NodeJS.ErrnoException;
+  const untrusted = /CERT|SIGNATURE|ERR_TLS/.test(code ?? '');
+  return untrusted ? `${message} (set tls.caFile to the CA that signed the cluster's HTTPS certificates)` : message;
 }
 
 function notFound(error: unknown): undefined {
@@ -179,12 +192,13 @@ function replyError(what: string, r: Reply): WebHdfsError {
   return new WebHdfsError(`${what}: HTTP ${r.status} ${detail}`.trim(), r.status, exception);
 }
 
-function send(method: string, url: string, data: Buffer | undefined, timeoutMs: number): Promise<Reply> {
+function send(method: string, url: string, data: Buffer | undefined, { timeoutMs, tls }: WebHdfsOptions): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const mod = url.startsWith('https:') ? https : http;
+    const secure = url.startsWith('https:');
     const headers: http.OutgoingHttpHeaders = { 'content-length': data ? data.length : 0 };
     if (data) headers['content-type'] = 'application/octet-stream';
-    const req = mod.request(url, { method, headers, agent: false }, (res) => {
+    const options: https.RequestOptions = { method, headers, agent: false, ...(secure ? tls : undefined) };
+    const req = (secure ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
