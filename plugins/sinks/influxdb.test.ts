@@ -57,6 +57,15 @@ describe('influxdb sink configuration', () => {
     expect(await problems(yaml.replace('http://127.0.0.1:8086', 'http://127.0.0.1:8086/api/v2/write?bucket=b'))).toMatch(/without a query/);
     expect(await problems(yaml.replace('http://127.0.0.1:8086', 'ftp://127.0.0.1'))).toMatch(/http:\/\/ or https:\/\//);
   });
+
+  it('takes a tls block for an https url, and refuses one that could not be used', async () => {
+    const yaml = (tls: string) => conf(`bucket: b, measurement: m, fields: [f], tls: ${tls}`);
+    const https = (y: string) => y.replace('http://127.0.0.1:8086', 'https://127.0.0.1:8086');
+    expect(await problems(https(yaml('{ caFile: ca.pem, certFile: c.pem, keyFile: c.key }')))).toBe('');
+    expect(await problems(https(yaml('{ certFile: c.pem }')))).toMatch(/certFile and keyFile go together/);
+    expect(await problems(https(yaml('{ ca: inline }')))).toMatch(/unknown key "ca". Valid keys: caFile, certFile, keyFile, rejectUnauthorized/);
+    expect(await problems(yaml('{ caFile: ca.pem }'))).toMatch(/tls is set but url is http:\/\/: use an https:\/\/ url, or remove tls/);
+  });
 });
 
 // ------------------------------------------------------------------ write semantics against a stand-in server

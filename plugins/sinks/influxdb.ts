@@ -2,11 +2,12 @@
  * The `influxdb` sink: one HTTP write of line protocol per channel batch, through the v2 API (InfluxDB 2.x/3.x,
  * InfluxDB Cloud, QuestDB) or the v1 API (InfluxDB 1.x); the channel commits only after the server answered 2xx.
  *
- * Client choice: plain `fetch`, not @influxdata/influxdb-client. Its WriteApi buffers points across calls, flushes
- * on its own timer and retries with its own backoff (dropping data once maxRetries or maxRetryTime run out): the
- * runner's take → write → commit | rollback already does that. With those disabled, what is left is a POST whose
- * status and body we need anyway (a refused point vs a server that is down, Retry-After), and it has no v1 `/write`
- * for InfluxDB 1.x. One request per batch, whose answer is the acknowledgement, is the exact contract.
+ * Client choice: a plain POST (node:http / node:https, see influxdb/http-writer.ts), not @influxdata/influxdb-client.
+ * Its WriteApi buffers points across calls, flushes on its own timer and retries with its own backoff (dropping
+ * data once maxRetries or maxRetryTime run out): the runner's take → write → commit | rollback already does that.
+ * With those disabled, what is left is a POST whose status and body we need anyway (a refused point vs a server
+ * that is down, Retry-After), and it has no v1 `/write` for InfluxDB 1.x. One request per batch, whose answer is
+ * the acknowledgement, is the exact contract.
  *
  * Failures: 429, 5xx, timeouts and network errors roll the batch back (the runner backs off; a Retry-After is
  * honoured by refusing to write again before it passes). A 400/422 means the server refused some point (parse
@@ -19,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentError, definePlugin, type WriteResult } from '../../agent/index.ts';
+import { loadTls, tlsProblems, tlsSchema, type TlsConfig } from '../shared/tls.ts';
 import { HttpWriter, WriteFailure } from './influxdb/http-writer.ts';
 import { PointBuilder, type Point } from './influxdb/points.ts';
 import { PRECISIONS, type Precision } from './influxdb/timestamp.ts';
@@ -35,6 +37,7 @@ export interface InfluxSinkConfig {
   username?: string;
   password?: string;
   passwordFile?: string;
+  tls?: TlsConfig;
   measurement?: string;
   measurementField?: string;
   tags: string[];
@@ -62,9 +65,11 @@ export function lintInflux(c: Readonly<InfluxSinkConfig>): { key?: string; messa
     if (u.protocol !== 'http:' && u.protocol !== 'https:') p.push({ key: 'url', message: `url must be http:// or https://, not ${u.protocol}` });
     if (u.username || u.password) p.push({ key: 'url', message: 'url must not carry credentials: use token (or username and password with api: v1)' });
     if (u.search) p.push({ key: 'url', message: 'url must be the server\'s base URL without a query: org, bucket, db and precision have their own keys' });
+    if (c.tls && u.protocol === 'http:') p.push({ key: 'tls', message: 'tls is set but url is http://: use an https:// url, or remove tls' });
   } catch {
     p.push({ key: 'url', message: `url is not a URL: ${JSON.stringify(c.url)}` });
   }
+  for (const message of tlsProblems(c.tls)) p.push({ key: 'tls', message });
   if ((c.measurement === undefined) === (c.measurementField === undefined)) p.push({ key: 'measurement', message: 'give exactly one of measurement (a fixed name) and measurementField (a field holding the name)' });
   if (c.token !== undefined && c.tokenFile !== undefined) p.push({ key: 'tokenFile', message: 'give token or tokenFile, not both' });
   if (c.password !== undefined && c.passwordFile !== undefined) p.push({ key: 'passwordFile', message: 'give password or passwordFile, not both' });
@@ -105,6 +110,7 @@ export default definePlugin<'sink', InfluxSinkConfig>({
       username: { type: 'string', description: 'User for HTTP Basic authentication (api v1).' },
       password: { type: 'string', description: 'Password (api v1); give it as ${ENV_VAR}, or use passwordFile.' },
       passwordFile: { type: 'string', description: 'File holding the password (relative to the config file; a trailing newline is ignored).' },
+      tls: tlsSchema('server', 'TLS for an https:// url: the CA to trust for a private or self-signed server certificate, and a client certificate for mutual TLS.'),
       measurement: { type: 'string', minLength: 1, description: 'Measurement of every point. Exclusive with measurementField.' },
       measurementField: { type: 'string', minLength: 1, description: 'Field whose string value is the measurement of its event (events without it go to dead letters, reason invalid-measurement).' },
       tags: { ...names('Fields written as tags (indexed; keep them low-cardinality). Null, absent or "" values leave the tag out; numbers and booleans become text.'), default: [] },
@@ -135,6 +141,7 @@ export default definePlugin<'sink', InfluxSinkConfig>({
       rp: config.rp,
       username: config.username,
       password: config.passwordFile !== undefined ? read(config.passwordFile) : config.password,
+      ...(config.tls ? { tls: loadTls(config.tls, ctx.configDir) } : {}),
     });
     let builder: PointBuilder;
     try {
@@ -194,6 +201,9 @@ export default definePlugin<'sink', InfluxSinkConfig>({
         }
         await send(points, rejected);
         return { rejected };
+      },
+      async stop() {
+        writer.close();
       },
     };
   },

@@ -1,7 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classify, HttpWriter, parseRetryAfter, serverMessage, WriteFailure, type WriterConfig } from './http-writer.ts';
 
 interface Seen {
@@ -15,7 +21,7 @@ interface Seen {
 let server: Server;
 let base = '';
 const seen: Seen[] = [];
-const replies: { status: number; body?: string; headers?: Record<string, string>; hang?: boolean }[] = [];
+const replies: { status: number; body?: string; headers?: Record<string, string>; hang?: boolean; cut?: boolean }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -26,6 +32,12 @@ beforeAll(async () => {
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8') });
       const r = replies.shift() ?? { status: 204 };
       if (r.hang) return;
+      if (r.cut) {
+        // Promises a body, sends part of it, and drops the connection.
+        res.writeHead(r.status, { 'Content-Length': '100' });
+        res.write('{"mess', () => res.socket?.destroy());
+        return;
+      }
       res.writeHead(r.status, { 'Content-Type': 'application/json', ...r.headers });
       res.end(r.body ?? '');
     });
@@ -88,6 +100,13 @@ describe('HttpWriter outcomes', () => {
     expect((await failure(v2().write('x\n'))).kind).toBe('points');
   });
 
+  it('the 400 of a TLS-only server asked in plain HTTP is transient (the url is wrong, not the points)', async () => {
+    replies.push({ status: 400, body: 'Client sent an HTTP request to an HTTPS server.\n' });
+    const f = await failure(v1().write('x\n'));
+    expect(f.kind).toBe('transient');
+    expect(f.message).toMatch(/use an https:\/\/ url/);
+  });
+
   it('413 is "too-large"', async () => {
     replies.push({ status: 413, body: '{"message":"request too large"}' });
     expect((await failure(v2().write('x\n'))).kind).toBe('too-large');
@@ -124,6 +143,23 @@ describe('HttpWriter outcomes', () => {
     expect(t.message).toMatch(/no answer within 200 ms/);
   });
 
+  it('the agent\'s signal aborts a write in flight, as transient', async () => {
+    const before = seen.length;
+    replies.push({ status: 204, hang: true });
+    const stop = new AbortController();
+    const pending = failure(v2().write('x\n', stop.signal));
+    await vi.waitFor(() => expect(seen.length).toBe(before + 1));
+    stop.abort();
+    const f = await pending;
+    expect(f.kind).toBe('transient');
+    expect(f.message).toMatch(/failed: This operation was aborted$/);
+  });
+
+  it('an answer cut off mid-body is transient, even with a 2xx status', async () => {
+    replies.push({ status: 200, cut: true });
+    expect((await failure(v2().write('x\n'))).kind).toBe('transient');
+  });
+
   it('never lets the token or password into a message, even when the server echoes it', async () => {
     replies.push({ status: 400, body: JSON.stringify({ message: 'bad token s3cr3t-token here' }) });
     const f = await failure(v2().write('x\n'));
@@ -152,5 +188,78 @@ describe('helpers', () => {
     expect(serverMessage('{"error":"e"}', 'h')).toBe('e');
     expect(serverMessage('', 'from header')).toBe('from header');
     expect(serverMessage('  plain text \n', null)).toBe('plain text');
+  });
+});
+
+// ------------------------------------------------------------------ https, with a throwaway certificate
+
+/** A self-signed certificate for 127.0.0.1 (its own CA), made with openssl when there is one. */
+function selfSigned(): { cert: string; key: string } | undefined {
+  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'fta-influx-tls-'));
+  try {
+    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
+      '-days', '1', '-subj', '/CN=fta-test', '-addext', 'subjectAltName=IP:127.0.0.1'];
+    if (spawnSync('openssl', args, { cwd: dir, stdio: 'ignore' }).status !== 0) return undefined;
+    return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const pki = selfSigned();
+
+describe.skipIf(!pki)('HttpWriter over https', () => {
+  const { cert, key } = pki ?? { cert: '', key: '' };
+  const got: { body: string; client: string | undefined }[] = [];
+  let tlsServer: ReturnType<typeof createHttpsServer>;
+  let url = '';
+  let connections = 0;
+  beforeAll(async () => {
+    // Asks for a client certificate but serves without one, so each test sees whether one was presented.
+    tlsServer = createHttpsServer({ cert, key, ca: cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const socket = req.socket as TLSSocket;
+        got.push({ body: (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'), client: socket.authorized ? String(socket.getPeerCertificate().subject.CN) : undefined });
+        res.writeHead(204).end();
+      });
+    });
+    tlsServer.on('secureConnection', () => connections++);
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    tlsServer.closeAllConnections();
+    tlsServer.close();
+  });
+  const writer = (tls: WriterConfig['tls'], c: Partial<WriterConfig> = {}) => new HttpWriter({ api: 'v1', url, precision: 'ns', gzip: false, timeoutMs: 5000, db: 'fintrans', tls, ...c });
+
+  it('trusts the server through tls.ca and keeps one connection for every write', async () => {
+    got.length = 0;
+    connections = 0;
+    const w = writer({ ca: cert, rejectUnauthorized: true }, { gzip: true });
+    await w.write('m f=1 1\n');
+    await w.write('m f=2 2\n');
+    w.close();
+    expect(got).toEqual([{ body: 'm f=1 1\n', client: undefined }, { body: 'm f=2 2\n', client: undefined }]);
+    expect(connections).toBe(1);
+  });
+
+  it('presents the client certificate for mutual TLS', async () => {
+    got.length = 0;
+    const w = writer({ ca: cert, cert, key, rejectUnauthorized: true });
+    await w.write('m f=1 1\n');
+    w.close();
+    expect(got).toEqual([{ body: 'm f=1 1\n', client: 'fta-test' }]);
+  });
+
+  it('without the CA, refuses the server: transient, says what to set, and sends nothing', async () => {
+    got.length = 0;
+    const f = await failure(writer({ rejectUnauthorized: true }).write('m f=1 1\n'));
+    expect(f.kind).toBe('transient');
+    expect(f.message).toMatch(/self-signed certificate.*set tls\.caFile to the CA that signed it/);
+    expect(got).toEqual([]);
   });
 });
