@@ -16,10 +16,24 @@ export const INFLUXDB_PORT = 8086;
 const RPC_PORT = 8088; // backup/restore RPC; bound to loopback too
 export const INFLUXDB_DATABASE = 'fintrans';
 
-function config(ctx: Ctx): string {
-  return `# written by servers/influxdb.ts on every start
+export interface InfluxListen {
+  readonly httpPort: number;
+  readonly rpcPort: number;
+  /** PEM certificate and key: the HTTP API then serves HTTPS only. */
+  readonly https?: { readonly certificate: string; readonly privateKey: string };
+}
+
+/** The influxd configuration; shared with servers/influxdb-tls.ts so both servers differ only in `listen`. */
+export function influxConfig(ctx: Ctx, listen: InfluxListen): string {
+  const https = listen.https
+    ? `  https-enabled = true
+  https-certificate = "${listen.https.certificate}"
+  https-private-key = "${listen.https.privateKey}"
+`
+    : '';
+  return `# written by servers/${ctx.name}.ts on every start
 reporting-disabled = true
-bind-address = "${HOST}:${RPC_PORT}"
+bind-address = "${HOST}:${listen.rpcPort}"
 
 [meta]
   dir = "${join(ctx.data, 'meta')}"
@@ -31,14 +45,17 @@ bind-address = "${HOST}:${RPC_PORT}"
 
 [http]
   enabled = true
-  bind-address = "${HOST}:${INFLUXDB_PORT}"
+  bind-address = "${HOST}:${listen.httpPort}"
   auth-enabled = false
   log-enabled = false
-
+${https}
 [monitor]
   store-enabled = false
 `;
 }
+
+/** Unpacks the pinned Debian package (the .deb is cached, so a second server only unpacks it again). */
+export const fetchInfluxdb = (ctx: Ctx) => fetchDebs(ctx, [{ name: 'influxdb', version: '1.6.7~rc0-1+b13' }]);
 
 export const influxdb: ServerDef = {
   name: 'influxdb',
@@ -47,11 +64,11 @@ export const influxdb: ServerDef = {
   needsJava: false,
   readyTimeoutMs: 30_000,
 
-  fetch: (ctx) => fetchDebs(ctx, [{ name: 'influxdb', version: '1.6.7~rc0-1+b13' }]),
+  fetch: fetchInfluxdb,
 
   async configure(ctx, fresh) {
     if (fresh) rmSync(ctx.data, { recursive: true, force: true });
-    writeFileSync(join(ctx.conf, 'influxdb.conf'), config(ctx));
+    writeFileSync(join(ctx.conf, 'influxdb.conf'), influxConfig(ctx, { httpPort: INFLUXDB_PORT, rpcPort: RPC_PORT }));
   },
 
   processes: (ctx) => [
