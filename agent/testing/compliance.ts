@@ -208,6 +208,28 @@ export function sourceCompliance(
       expect(ctx.batches.length).toBeLessThan(n); // batched, not one event per emit
     });
 
+    it('emits an unacknowledged batch again on its next run (the put failed: nothing is lost or repeated)', async () => {
+      await prepare(n);
+      const source = await make();
+      const first = recordingSourceContext(name);
+      first.failNext(1);
+      const run1 = source.run(first).catch(() => undefined);
+      // A source stops when a put fails; one that keeps going must still not have skipped the refused batch.
+      await until(() => first.attempts >= 1);
+      first.controller.abort();
+      await run1;
+      expect(first.attempts).toBeGreaterThanOrEqual(1);
+      const second = recordingSourceContext(name);
+      const run2 = source.run(second);
+      await until(() => first.batches.flat().length + second.batches.flat().length >= n);
+      second.controller.abort();
+      await run2;
+      await source.close?.();
+      const all = [...first.batches.flat(), ...second.batches.flat()].map(idOf);
+      expect(all.length).toBe(n);
+      expect(new Set(all).size).toBe(n);
+    });
+
     if (options.resumable) {
       it('redelivers an unacknowledged batch from a new instance, and loses nothing', async () => {
         await prepare(n);
