@@ -1,7 +1,8 @@
 import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
 import { Event } from '../../../agent/event.ts';
 import { testContext, type TestContext } from '../../../agent/testing/context.ts';
 import type { Channel } from '../../../agent/types.ts';
@@ -111,6 +112,37 @@ describe('file channel durability', () => {
     const queued = (full * 5000) / 20000; // every record has the same size
     expect(bytes()).toBeLessThanOrEqual(queued + (256 << 10) + 4096); // + the active segment + take records
     expect(a.ctx.stats.get('disk_bytes')).toBe(bytes());
+    await a.ch.stop!();
+  });
+
+  it('acknowledges a put only after its fdatasync finished (fsync: commit)', async () => {
+    const s = setup();
+    const a = await s.open();
+    const probe = await open(join(s.dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const real = proto.datasync;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let syncing = 0;
+    proto.datasync = async function (this: unknown) {
+      syncing++;
+      await held; // the disk has not confirmed yet
+      return real.call(this);
+    };
+    try {
+      let acknowledged = false;
+      const commit = put(a.ch, [ev(1)]).then(() => (acknowledged = true));
+      await vi.waitFor(() => expect(syncing).toBe(1));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(acknowledged).toBe(false);
+      release();
+      await commit;
+      expect(acknowledged).toBe(true);
+    } finally {
+      proto.datasync = real;
+      release();
+    }
     await a.ch.stop!();
   });
 
