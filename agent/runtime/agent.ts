@@ -11,10 +11,11 @@ import { errorMessage } from '../errors.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { ComponentStats } from '../metrics/stats.ts';
 import type { ResolvedAgent, ResolvedComponent } from '../config/validate.ts';
-import type { Channel, ComponentContext, ComponentKind, ProcessContext, Processor, Sink, Source } from '../types.ts';
+import type { Channel, ComponentContext, ComponentKind, Processor, Sink, Source } from '../types.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { InstrumentedChannel } from './instrumented-channel.ts';
 import { ProcessorChain, type ProcessorInstance } from './processor-chain.ts';
+import { ProcessorClock } from './processor-clock.ts';
 import { applyReload } from './reload-apply.ts';
 import { sinkUnits, type ReloadPlan, type SinkUnit } from './reload-plan.ts';
 import { createSelector } from './selector.ts';
@@ -57,8 +58,7 @@ export class Agent {
   private readonly lifetimes = new WeakMap<object, AbortController[]>();
   deadLetters!: DeadLetters;
   private started = false;
-  private readonly tickers = new Map<string, NodeJS.Timeout>();
-  private readonly ticking = new Set<Promise<void>>();
+  private readonly clock = new ProcessorClock(this, () => this.config.tickIntervalMs, this.controller.signal);
   private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -180,7 +180,7 @@ export class Agent {
   /** reload: flushes a processor's open state (its stop) before it is replaced or removed. */
   async retireProcessor(name: string): Promise<void> {
     const p = this.processors.get(name)!;
-    if (p.processor.stop) await this.direct(p, 'stop', (pctx) => p.processor.stop!(pctx), AbortSignal.any([AbortSignal.timeout(this.config.shutdownTimeoutMs), this.stopping.signal]));
+    await this.clock.stop(p, AbortSignal.any([AbortSignal.timeout(this.config.shutdownTimeoutMs), this.stopping.signal]));
     this.end(p);
     (p.stats.state = 'stopped'), (p.stats.stopTime = Date.now());
     this.processors.delete(name);
@@ -303,60 +303,17 @@ export class Agent {
   }
 
   /** reload: stops the processors' clocks and waits for the ticks in flight (their puts included). */
-  async pauseTicks(): Promise<void> {
-    for (const t of this.tickers.values()) clearInterval(t);
-    this.tickers.clear();
-    await Promise.all([...this.ticking]);
+  pauseTicks(): Promise<void> {
+    return this.clock.pause();
   }
 
   resumeTicks(): void {
-    for (const [name, p] of this.processors) if (p.processor.tick && !this.tickers.has(name)) this.tickers.set(name, this.ticker(p));
-  }
-
-  /** Calls a processor's tick every tickIntervalMs, skipping a beat while the previous tick still runs. */
-  private ticker(p: ProcessorInstance): NodeJS.Timeout {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      const run = this.direct(p, 'tick', (pctx) => p.processor.tick!(Date.now(), pctx), this.controller.signal).finally(() => {
-        busy = false;
-        this.ticking.delete(run);
-      });
-      this.ticking.add(run);
-    }, this.config.tickIntervalMs);
-    timer.unref();
-    return timer;
-  }
-
-  /**
-   * Runs a processor callback outside any source batch: what it emits is put into the channels directly (with the
-   * channels' own retries until `signal` aborts) and what it rejects goes to dead letters.
-   */
-  private async direct(p: ProcessorInstance, what: string, call: (pctx: ProcessContext) => unknown, signal: AbortSignal): Promise<void> {
-    const puts: Promise<void>[] = [];
-    const pctx: ProcessContext = {
-      ...p.ctx,
-      emitTo: (channels, events) => {
-        p.stats.add('events_emitted_total', events.length * channels.length);
-        for (const c of channels) puts.push(this.channels.get(c)!.putAll(events, signal));
-      },
-      deadLetter: (event, reason, detail) => void puts.push(this.deadLetters.send(p.stats, [{ event, reason, detail }], signal)),
-    };
-    try {
-      await call(pctx);
-      await Promise.all(puts);
-    } catch (error) {
-      p.stats.error(what, errorMessage(error));
-      p.ctx.log.error({ error: errorMessage(error) }, `Processor failed in ${what}.`);
-    }
+    this.clock.resume();
   }
 
   /** Lets stateful processors emit or persist open state after the sources stopped and before sinks drain. */
   private async flushProcessors(): Promise<void> {
     const deadline = AbortSignal.timeout(this.config.shutdownTimeoutMs);
-    for (const [, p] of this.processors) {
-      if (p.processor.stop) await this.direct(p, 'stop', (pctx) => p.processor.stop!(pctx), deadline);
-    }
+    for (const [, p] of this.processors) await this.clock.stop(p, deadline);
   }
 }
