@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Test files that talk to real servers from the harness. They run one file at a time, after the unit tests:
 // several of them stop and restart a server mid-test, which would disturb another file using it at that moment.
-const integration = ['test/{kafka-influxdb-conf,kafka,kafka-exactly-once,influxdb,elasticsearch,grafana,hdfs,processing,flume-compat,scale-out,security,influxdb-tls,hdfs-tls,elasticsearch-tls}.test.ts'];
+const integration = ['test/{kafka-influxdb-conf,kafka,kafka-exactly-once,kafka-semantics,influxdb,elasticsearch,grafana,hdfs,processing,flume-compat,scale-out,security,influxdb-tls,hdfs-tls,elasticsearch-tls}.test.ts'];
 // The fault suite (`npm run test:faults`) kills agents and servers on purpose: last, one file at a time.
 const faults = ['test/faults/**/*.test.ts'];
 

@@ -3,6 +3,7 @@ import { parseConfigText } from '../../agent/config/load.ts';
 import { ConfigError } from '../../agent/config/problems.ts';
 import { validateConfig } from '../../agent/config/validate.ts';
 import { isPermanentRecordError } from './kafka.ts';
+import { TOPIC_NAME } from './kafka/records.ts';
 
 const conf = (sink: string) => `agents:\n  a:\n    channels: { c: { type: memory } }\n    sinks: { k: { type: kafka, channel: c, bootstrapServers: [127.0.0.1:9092], ${sink} } }\n`;
 async function problems(yaml: string): Promise<string> {
@@ -53,5 +54,10 @@ describe('kafka errors', () => {
     expect(isPermanentRecordError({ name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, originalError: { name: 'KafkaJSConnectionError', code: 'ECONNREFUSED' } })).toBe(false);
     expect(isPermanentRecordError({ type: 'LEADER_NOT_AVAILABLE' })).toBe(false);
     expect(isPermanentRecordError(new Error('socket hang up'))).toBe(false);
+  });
+
+  it('accepts topic names as the broker does: "." and ".." are refused, names merely made of dots are not', () => {
+    for (const t of ['.', '..', 'has space', 'x'.repeat(250), '']) expect(TOPIC_NAME.test(t), t).toBe(false);
+    for (const t of ['...', 'a.b', '..a', 'x'.repeat(249), 'A_b-1']) expect(TOPIC_NAME.test(t), t).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  * With `exactlyOnce` each batch is a producer transaction that also commits the source's offsets
  * (./kafka/transactional.ts).
  */
-import kafkajs, { type Message, type Producer } from 'kafkajs';
+import kafkajs, { type ICustomPartitioner, type Message, type Producer } from 'kafkajs';
 import { definePlugin } from '../../agent/index.ts';
 import { connectionSchema, createKafka, type ConnectionConfig } from '../shared/kafka-client.ts';
 import { tlsProblems } from '../shared/tls.ts';
@@ -35,6 +35,14 @@ interface KafkaSinkConfig extends ConnectionConfig {
 }
 
 const { Partitioners } = kafkajs;
+/**
+ * The default partitioner, which also writes its choice into the message, so that a record sent again (see
+ * isolate) goes to the same partition, and the sink knows which records went together.
+ */
+const pinnedPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => (args.message.partition = choose(args));
+};
 /** Producer options exactlyOnce sets itself. */
 const TRANSACTIONAL_KEYS = ['transactionalId', 'idempotent', 'maxInFlightRequests'];
 
@@ -112,7 +120,7 @@ export default definePlugin<'sink', KafkaSinkConfig>({
   create(config, ctx) {
     const kafka = createKafka(config, ctx);
     const topicOf = compileTemplate(config.topic);
-    if (topicOf.constant !== undefined && !TOPIC_NAME.test(topicOf.constant)) throw new Error(`"${config.topic}" is not a valid Kafka topic name (letters, digits, . _ - up to 249).`);
+    if (topicOf.constant !== undefined && !TOPIC_NAME.test(topicOf.constant)) throw new Error(`"${config.topic}" is not a valid Kafka topic name (letters, digits, . _ - up to 249, not "." or "..").`);
     const records = { topic: config.topic, topicOf, format: config.format, maxMessageBytes: config.maxMessageBytes, key: config.key, headers: config.headers };
     const acks = config.acks === 'all' ? -1 : config.acks;
     const compression = COMPRESSION[config.compression];
@@ -156,7 +164,7 @@ export default definePlugin<'sink', KafkaSinkConfig>({
     const send = (topicMessages: { topic: string; messages: Message[] }[]) => producer!.sendBatch({ topicMessages, acks, compression });
 
     /** Splits a group until the record the broker refuses for good is found. */
-    async function isolate(topic: string, items: Item[], rejected: Rejected): Promise<void> {
+    async function split(topic: string, items: Item[], rejected: Rejected): Promise<void> {
       try {
         await send([{ topic, messages: items.map((i) => i.message) }]);
       } catch (error) {
@@ -166,14 +174,31 @@ export default definePlugin<'sink', KafkaSinkConfig>({
           return;
         }
         const mid = items.length >> 1;
-        await isolate(topic, items.slice(0, mid), rejected);
-        await isolate(topic, items.slice(mid), rejected);
+        await split(topic, items.slice(0, mid), rejected);
+        await split(topic, items.slice(mid), rejected);
       }
+    }
+
+    /**
+     * The refused request may have written its other partitions, yet kafkajs rewinds the sequence numbers of them
+     * all. Each partition's records are first sent again exactly as they were, alone: the broker recognises a batch
+     * it already holds (same producer, sequence and count) and drops it, where a regrouped one would be refused as
+     * out of order for good. Only a partition refused again is split. (With idempotent: false, or a partition whose
+     * leader is another broker that did accept its part, the records already written are written again.)
+     */
+    async function isolate(topic: string, items: Item[], rejected: Rejected): Promise<void> {
+      const byPartition = new Map<number | undefined, Item[]>();
+      for (const i of items) {
+        const group = byPartition.get(i.message.partition);
+        if (group) group.push(i);
+        else byPartition.set(i.message.partition, [i]);
+      }
+      for (const group of byPartition.values()) await split(topic, group, rejected);
     }
 
     return {
       async start() {
-        producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: config.idempotent, maxInFlightRequests: config.idempotent ? 1 : 5, allowAutoTopicCreation: false, ...config.producer });
+        producer = kafka.producer({ createPartitioner: pinnedPartitioner, idempotent: config.idempotent, maxInFlightRequests: config.idempotent ? 1 : 5, allowAutoTopicCreation: false, ...config.producer });
         await producer.connect();
         await createTopic();
       },

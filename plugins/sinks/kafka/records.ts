@@ -6,7 +6,8 @@ import type { Message } from 'kafkajs';
 import { AgentError, type Event, type WriteResult } from '../../../agent/index.ts';
 import type { Template } from '../../shared/template.ts';
 
-export const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+/** Kafka's rule for topic names; the broker also refuses "." and "..". */
+export const TOPIC_NAME = /^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$/;
 
 /** Broker error types that concern a record or topic and will never succeed on retry. */
 const PERMANENT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS']);
